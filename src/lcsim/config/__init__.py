@@ -1,0 +1,1 @@
+"""Config schema, validation and composition of lcsim's Hydra configs."""

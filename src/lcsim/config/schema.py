@@ -1,0 +1,140 @@
+"""The config schema: dataclasses registered with Hydra's ConfigStore.
+
+The YAML files under ``configs/`` fill these in; every field is declared with
+:func:`lcsim.config.params.param` (meaning, unit, range, source), and
+:func:`lcsim.config.validate.validate` checks a composed config against those
+declarations before any model is built.
+"""
+
+from dataclasses import dataclass, field
+
+from hydra.core.config_store import ConfigStore
+
+from lcsim.config.params import param
+from lcsim.mechanisms.digital_maturity import Params as MaturityParams
+from lcsim.mechanisms.engagement import Params as EngagementParams
+from lcsim.mechanisms.facilitation import Params as FacilitationParams
+from lcsim.mechanisms.institutions import Params as InstitutionParams
+from lcsim.mechanisms.joint_projects import Params as ProjectParams
+from lcsim.mechanisms.knowledge_exchange import Params as ExchangeParams
+from lcsim.mechanisms.membership import Params as MembershipParams
+from lcsim.mechanisms.organisational_learning import Params as LearningParams
+from lcsim.mechanisms.platform import Params as PlatformParams
+from lcsim.mechanisms.trust import Params as TrustParams
+from lcsim.mechanisms.interventions import Intervention
+
+
+@dataclass
+class SizeMix:
+    micro: float = param(0.81, "Share of micro companies (1-9 staff).", low=0.0, high=1.0,
+                         source="CBS SMEs excl. self-employed 2016 (80.8 %)")
+    small: float = param(0.16, "Share of small companies (10-49 staff).", low=0.0,
+                         high=1.0, source="CBS 2016 (15.8 %)")
+    medium: float = param(0.03, "Share of medium companies (50-249 staff).", low=0.0,
+                          high=1.0, source="CBS 2016 (3.3 %)")
+
+
+@dataclass
+class ScenarioConfig:
+    name: str = param("custom", "Name of the scenario.")
+    n_communities: int = param(15, "Learning communities.", low=1, high=10_000,
+                               source="Clic-it (13-15)")
+    n_companies: int = param(525, "Founding member companies over all communities.",
+                             low=1, high=1_000_000, source="Clic-it (500+)")
+    community_size_skew: float = param(
+        1.2, "Zipf exponent of community sizes (0: equal sizes).", low=0.0, high=5.0,
+        source="Clic-it: one LC of about 200 firms, mean 33-38 (assumption: form)",
+    )
+    size_mix: SizeMix = field(default_factory=SizeMix)
+    n_institutions: int = param(8, "Knowledge institutions.", low=0, high=10_000,
+                                source="Clic-it")
+    institutions_per_community_min: int = param(
+        1, "Fewest institutions serving one community.", low=0, high=100,
+        source="SCIENCE.md (1-4)",
+    )
+    institutions_per_community_max: int = param(
+        4, "Most institutions serving one community.", low=0, high=100,
+        source="SCIENCE.md (1-4)",
+    )
+    institution_staff: int = param(
+        40, "Staff, students and interns of an institution active in communities.",
+        unit="people", low=1, high=100_000, source="assumption",
+    )
+    institution_accuracy: float = param(
+        0.8, "Chance that an institution's belief on a dimension matches the frontier.",
+        low=0.0, high=1.0, source="SCIENCE.md: institutions start nearer the frontier",
+    )
+    knowledge_dimensions: int = param(
+        30, "Dimensions m of knowledge (March's reality).", low=1, high=10_000,
+        source="March 1991 (m = 30)",
+    )
+    digital_dimensions: int = param(
+        10, "Leading dimensions that make up the digital domains.", low=0,
+        high=10_000, source="assumption",
+    )
+    ties_per_member: int = param(
+        6, "Ties of each member in its community's small world (even).", low=2, high=20,
+        source="Watts & Strogatz 1998; SCIENCE.md (2-20)",
+    )
+    rewiring: float = param(
+        0.1, "Rewiring probability of the community's small world.", low=0.0, high=1.0,
+        source="Cowan & Jonard 2004; SCIENCE.md",
+    )
+    steps: int = param(48, "Months simulated.", unit="month", low=1, high=10_000,
+                       source="Clic-it: four years")
+    interventions: list[Intervention] = field(default_factory=list)
+
+
+@dataclass
+class ProductiveConfig:
+    min_retention: float = param(
+        0.5, "Least share of founding members still active.", low=0.0, high=1.0,
+    )
+    knowledge_window: int = param(
+        12, "Months over which members' mean knowledge must have grown.",
+        unit="month", low=1, high=1000,
+    )
+    success_window: int = param(
+        12, "Months within which at least one joint project must have succeeded.",
+        unit="month", low=1, high=1000,
+    )
+
+
+@dataclass
+class LcsimConfig:
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    learning: LearningParams = field(
+        default_factory=LearningParams
+    )
+    exchange: ExchangeParams = field(default_factory=ExchangeParams)
+    trust: TrustParams = field(default_factory=TrustParams)
+    engagement: EngagementParams = field(default_factory=EngagementParams)
+    projects: ProjectParams = field(default_factory=ProjectParams)
+    facilitation: FacilitationParams = field(default_factory=FacilitationParams)
+    membership: MembershipParams = field(default_factory=MembershipParams)
+    institutions: InstitutionParams = field(default_factory=InstitutionParams)
+    platform: PlatformParams = field(default_factory=PlatformParams)
+    maturity: MaturityParams = field(default_factory=MaturityParams)
+    productive: ProductiveConfig = field(default_factory=ProductiveConfig)
+    replications: int = param(10, "Replications of the run.", low=1, high=1_000_000)
+    seed: int = param(
+        20221001, "Root seed; replication seeds are spawned from SeedSequence(seed).",
+        low=0,
+    )
+    n_jobs: int = param(
+        -1, "Worker processes for replications (-1: all cores).", low=-1, high=4096,
+    )
+    figures: bool = param(True, "Write PNG figures into the run directory.")
+
+
+MECHANISM_SECTIONS = (
+    "learning", "exchange", "trust", "engagement", "projects", "facilitation",
+    "membership", "institutions", "platform", "maturity",
+)
+
+
+def register_configs() -> None:
+    """Register the schemas with Hydra's ConfigStore (idempotent)."""
+    store = ConfigStore.instance()
+    store.store(name="lcsim_schema", node=LcsimConfig)
+    store.store(group="scenario", name="base_scenario", node=ScenarioConfig)

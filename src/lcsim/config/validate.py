@@ -1,0 +1,130 @@
+"""Check a composed config against the schema's declared ranges and rules.
+
+Types are checked by OmegaConf when Hydra composes a structured config;
+this module checks what types cannot say: ranges, choices, and rules that
+link several keys. Every failure raises :class:`lcsim.errors.ConfigError`
+naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from lcsim.config.params import describe
+from lcsim.config.schema import MECHANISM_SECTIONS, LcsimConfig
+from lcsim.errors import ConfigError
+from lcsim.mechanisms.interventions import ACTIONS, Intervention
+
+
+def _allowed(row: dict[str, Any]) -> str:
+    if row.get("choices"):
+        return "one of " + ", ".join(row["choices"])
+    low, high = row.get("low"), row.get("high")
+    if low is not None and high is not None:
+        return f"a number from {low:g} to {high:g}"
+    if low is not None:
+        return f"a number of at least {low:g}"
+    if high is not None:
+        return f"a number of at most {high:g}"
+    return "a value of the declared type"
+
+
+def check_field(key: str, value: Any, row: dict[str, Any]) -> None:
+    """Check one value against its declaration; raise ConfigError if it fails."""
+    if row.get("choices") and value not in row["choices"]:
+        raise ConfigError(key, value, _allowed(row))
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int | float):
+        low, high = row.get("low"), row.get("high")
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            low is not None and value < low) or (high is not None and value > high):
+            raise ConfigError(key, value, _allowed(row))
+
+
+def validate(cfg: DictConfig | LcsimConfig) -> LcsimConfig:
+    """Validate a config and return it as an :class:`LcsimConfig` object."""
+    if isinstance(cfg, DictConfig):
+        cfg = OmegaConf.to_object(cfg)
+    for row in describe(LcsimConfig):
+        value = cfg
+        for part in row["name"].split("."):
+            value = getattr(value, part)
+        check_field(row["name"], value, row)
+    _check_links(cfg)
+    return cfg
+
+
+def _check_links(cfg: LcsimConfig) -> None:
+    s = cfg.scenario
+    mix = s.size_mix
+    total = mix.micro + mix.small + mix.medium
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ConfigError("scenario.size_mix", f"{total:g} in all", "shares that sum to 1")
+    if s.n_companies < s.n_communities:
+        raise ConfigError("scenario.n_companies", s.n_companies,
+                          f"at least scenario.n_communities ({s.n_communities})")
+    if s.institutions_per_community_min > s.institutions_per_community_max:
+        raise ConfigError("scenario.institutions_per_community_min",
+                          s.institutions_per_community_min,
+                          "at most scenario.institutions_per_community_max "
+                          f"({s.institutions_per_community_max})")
+    if s.institutions_per_community_min > s.n_institutions:
+        raise ConfigError("scenario.institutions_per_community_min",
+                          s.institutions_per_community_min,
+                          f"at most scenario.n_institutions ({s.n_institutions})")
+    if s.digital_dimensions > s.knowledge_dimensions:
+        raise ConfigError("scenario.digital_dimensions", s.digital_dimensions,
+                          f"at most scenario.knowledge_dimensions ({s.knowledge_dimensions})")
+    if s.ties_per_member % 2:
+        raise ConfigError("scenario.ties_per_member", s.ties_per_member, "an even number")
+    e = cfg.engagement
+    shares = e.share_conditional + e.share_free_rider + e.share_hump_shaped
+    if shares > 1.0 + 1e-9:
+        raise ConfigError("engagement.share_conditional", e.share_conditional,
+                          "member-type shares (conditional, free_rider, hump_shaped) "
+                          f"that sum to at most 1, not {shares:g}")
+    for i, event in enumerate(s.interventions):
+        _check_intervention(f"scenario.interventions[{i}]", event, cfg)
+
+
+def _check_intervention(key: str, event: Intervention, cfg: LcsimConfig) -> None:
+    steps = cfg.scenario.steps
+    if not 1 <= event.step <= steps:
+        raise ConfigError(f"{key}.step", event.step,
+                          f"a month from 1 to scenario.steps ({steps})")
+    if event.action not in ACTIONS:
+        raise ConfigError(f"{key}.action", event.action, "one of " + ", ".join(ACTIONS))
+    if event.action == "set_parameter":
+        _check_parameter_event(key, event, cfg)
+    if event.action == "remove_central":
+        n = cfg.scenario.n_communities
+        if event.community is None or not 0 <= event.community < n:
+            raise ConfigError(f"{key}.community", event.community,
+                              f"a community index from 0 to {n - 1}")
+        if event.k < 0:
+            raise ConfigError(f"{key}.k", event.k, "a number of at least 0")
+
+
+def _check_parameter_event(key: str, event: Intervention, cfg: LcsimConfig) -> None:
+    rows = {row["name"]: row for row in describe(LcsimConfig)}
+    sections = ", ".join(f"{s}.*" for s in MECHANISM_SECTIONS)
+    name = str(event.parameter)
+    if name.split(".")[0] not in MECHANISM_SECTIONS or name not in rows:
+        raise ConfigError(f"{key}.parameter", event.parameter,
+                          f"a mechanism parameter ({sections})")
+    current = OmegaConf.select(OmegaConf.structured(cfg), name)
+    value = event.value
+    if isinstance(current, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(current, int | float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, type(current))
+    if not ok:
+        raise ConfigError(f"{key}.value", value,
+                          f"a {type(current).__name__} for {name}")
+    check_field(f"{key}.value", value, rows[name])

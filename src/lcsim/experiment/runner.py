@@ -1,0 +1,133 @@
+"""The seam between model and experiments: one run, and replications of it.
+
+:func:`simulate` takes a config and a seed and returns the run's outcome
+tables; everything above it (the command line, sweeps, sensitivity analysis)
+calls it. :func:`run_replications` runs several replications whose seeds are
+spawned from one ``SeedSequence``, serially or on worker processes, with
+identical results either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from omegaconf import DictConfig
+
+from lcsim.config.schema import LcsimConfig
+from lcsim.config.validate import validate
+from lcsim.model.knowledge import knowledge_level
+from lcsim.model.model import LearningCommunityModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """Outcome tables of one or more replications.
+
+    Attributes:
+        timeseries: One row per replicate, month and community (plus "all"),
+            with the outcome columns of ``docs/outputs.md``.
+        companies: One row per replicate and company at the final month:
+            community, size class, knowledge, digital maturity, active.
+        seconds: Wall-clock seconds per replicate (not part of the results).
+    """
+
+    timeseries: pd.DataFrame
+    companies: pd.DataFrame
+    seconds: list[float] = field(default_factory=list)
+
+
+def replicate_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """Seeds of replications 0..R-1, spawned from ``SeedSequence(seed)``."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def simulate(
+    config: LcsimConfig | DictConfig,
+    seed: int | np.random.SeedSequence,
+    *,
+    replicate: int = 0,
+) -> RunResult:
+    """Run the model once and return its outcome tables.
+
+    Args:
+        config: A composed config (validated here if it is a DictConfig).
+        seed: An integer seed or a ``SeedSequence``; the model draws every
+            random number from a generator built from it.
+        replicate: The replicate number written into the tables.
+    """
+    if not isinstance(config, LcsimConfig):
+        config = validate(config)
+    started = time.perf_counter()
+    model = LearningCommunityModel(config, rng=np.random.default_rng(seed))
+    model.run()
+    timeseries = model.outcomes()
+    timeseries.insert(0, "replicate", replicate)
+    companies = final_companies(model)
+    companies.insert(0, "replicate", replicate)
+    return RunResult(timeseries, companies, [time.perf_counter() - started])
+
+
+def final_companies(model: LearningCommunityModel) -> pd.DataFrame:
+    """Every company that was ever a member, as it stands at the final month."""
+    members, orgs = model.members, model.organisations
+    rows = np.flatnonzero(orgs["kind"][members["org"]] == 0)
+    org = members["org"][rows]
+    names = [model.communities[c].name for c in members["community"][rows]]
+    size = np.array(["micro", "small", "medium"])[orgs["size_class"][org]]
+    return pd.DataFrame({
+        "company": org,
+        "community": names,
+        "size_class": size,
+        "founder": members["founder"][rows],
+        "active": members["active"][rows],
+        "knowledge": knowledge_level(orgs["code"][org], model.reality),
+        "digital_maturity": orgs["maturity"][org],
+    })
+
+
+def run_replications(
+    config: LcsimConfig | DictConfig,
+    replications: int | None = None,
+    seed: int | None = None,
+    n_jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Run replications 0..R-1 and stack their tables.
+
+    Args:
+        config: The run's config; ``replications``, ``seed`` and ``n_jobs``
+            default to its values.
+        replications: Number of replications R >= 1.
+        seed: Root seed; replicate r gets ``SeedSequence(seed).spawn(R)[r]``.
+        n_jobs: Worker processes (1: serial; -1: all cores).
+        progress: Called with (done, total) as replications finish.
+    """
+    if not isinstance(config, LcsimConfig):
+        config = validate(config)
+    replications = config.replications if replications is None else replications
+    seed = config.seed if seed is None else seed
+    n_jobs = config.n_jobs if n_jobs is None else n_jobs
+    seeds = replicate_seeds(seed, replications)
+    jobs = (delayed(simulate)(config, s, replicate=r) for r, s in enumerate(seeds))
+    if n_jobs == 1 or replications == 1:
+        results = (simulate(config, s, replicate=r) for r, s in enumerate(seeds))
+    else:
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    done: list[RunResult] = []
+    for result in results:
+        done.append(result)
+        if progress is not None:
+            progress(len(done), replications)
+    return RunResult(
+        pd.concat([r.timeseries for r in done], ignore_index=True),
+        pd.concat([r.companies for r in done], ignore_index=True),
+        [s for r in done for s in r.seconds],
+    )

@@ -1,0 +1,146 @@
+"""Knowledge institutions bring frontier knowledge, with limited capacity.
+
+A knowledge institution (university of applied sciences, college,
+university) keeps close to the knowledge frontier: each month, on every
+dimension where its code differs from the frontier, it catches up with
+probability ``frontier_tracking`` (research). Its staff, students and
+interns socialise to that code like any employees
+(:mod:`.organisational_learning`), and turn over faster
+(``student_turnover``: students graduate and new ones arrive with the
+institution's current knowledge partly learned).
+
+Its ``capacity`` of visits a month (staff consultations, student projects,
+internships) is split over the communities it serves in proportion to their
+engaged member companies. In each visit one of its people teaches one
+employee of an engaged company, through the same exchange rule as between
+members (:func:`lcsim.mechanisms.knowledge_exchange.exchange`), with full
+contribution and the trust of a new tie.
+
+References:
+    Cohen, W. M., & Levinthal, D. A. (1990). doi:10.2307/2393553
+    Akkerman, S. F., & Bakker, A. (2011). doi:10.3102/0034654311404435
+    Clic-it programme (NWO): 8 knowledge institutions serving 15 learning
+    communities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lcsim.config.params import param
+from lcsim.mechanisms.knowledge_exchange import exchange
+from lcsim.model.knowledge import knowledge_level, random_beliefs
+
+if TYPE_CHECKING:
+    from lcsim.model.model import LearningCommunityModel
+
+
+@dataclass
+class Params:
+    enabled: bool = param(True, "Switch for institutions' visits and frontier research.")
+    capacity: float = param(
+        12.0, "Visits an institution makes a month, over all communities it serves.",
+        unit="visits/month", low=0.0, high=1000.0, source="assumption",
+    )
+    frontier_tracking: float = param(
+        0.1, "Monthly chance that an institution catches up on an outdated dimension.",
+        unit="1/month", low=0.0, high=1.0, source="assumption",
+    )
+    student_turnover: float = param(
+        0.04, "Monthly chance that a student post is filled by a new student.",
+        unit="1/month", low=0.0, high=1.0, source="assumption (2-4 year studies)",
+    )
+    student_accuracy: float = param(
+        0.6, "Chance that a new student's belief on a dimension matches the frontier.",
+        low=0.0, high=1.0, source="assumption",
+    )
+
+
+def track_frontier(
+    codes: np.ndarray, reality: np.ndarray, probability: float, rng: np.random.Generator
+) -> None:
+    """Move institution codes to the frontier on outdated dimensions, in place."""
+    outdated = codes != reality
+    catch_up = outdated & (rng.random(codes.shape) < probability)
+    codes[catch_up] = np.broadcast_to(reality, codes.shape)[catch_up]
+
+
+def allocate_visits(
+    capacity: float, demand: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Split an institution's whole visits over communities by demand.
+
+    The expected number of visits to each community is ``capacity x demand /
+    sum(demand)``; whole visits are drawn multinomially.
+    """
+    total = demand.sum()
+    if total <= 0 or capacity <= 0:
+        return np.zeros(len(demand), dtype=int)
+    visits = int(np.floor(capacity) + (rng.random() < capacity % 1))
+    return rng.multinomial(visits, demand / total)
+
+
+def step(model: LearningCommunityModel) -> None:
+    """Institutions research, renew students and visit engaged companies."""
+    p: Params = model.params.institutions
+    if not p.enabled:
+        return
+    rng = model.rng
+    orgs = model.organisations
+    institutions = np.flatnonzero((orgs["kind"] == 1) & orgs["present"])
+    if institutions.size == 0:
+        return
+    codes = orgs["code"]
+    block = codes[institutions]
+    track_frontier(block, model.reality, p.frontier_tracking, rng)
+    codes[institutions] = block
+    renew_students(model, institutions, p)
+
+    members = model.members
+    is_company = orgs["kind"][members["org"]] == 0
+    engaged_companies = members["engaged"] & is_company
+    demand = np.bincount(
+        members["community"], weights=engaged_companies, minlength=model.n_communities
+    )
+    teachers, learners = [], []
+    for inst in institutions:
+        served = model.served_communities[inst]
+        visits = allocate_visits(p.capacity, demand[served], rng)
+        for c, k in zip(served, visits, strict=True):
+            pool = np.flatnonzero(engaged_companies & (members["community"] == c))
+            if k == 0 or pool.size == 0:
+                continue
+            learners.append(pool[rng.integers(pool.size, size=k)])
+            teachers.append(np.full(k, inst))
+    if not learners:
+        return
+    learner = np.concatenate(learners)
+    teacher_org = np.concatenate(teachers)
+    learner_org = members["org"][learner]
+    level = knowledge_level(codes[learner_org], model.reality)
+    gains = exchange(
+        model.employees["beliefs"],
+        model.random_employees(learner_org),
+        model.employees["beliefs"][model.random_employees(teacher_org)],
+        model.reality,
+        np.full(learner.size, model.params.trust.initial),
+        level,
+        model.params.exchange,
+        model.boundary_reduction[members["community"][learner]],
+    )
+    model.credit_gains(learner, gains, "flow_institution_company")
+
+
+def renew_students(model: LearningCommunityModel, institutions: np.ndarray, p: Params) -> None:
+    employees = model.employees
+    staff = np.flatnonzero(
+        employees["present"] & np.isin(employees["org"], institutions)
+    )
+    renewed = staff[model.rng.random(staff.size) < p.student_turnover]
+    if renewed.size:
+        employees["beliefs"][renewed] = random_beliefs(
+            model.rng, (renewed.size, model.reality.size), model.reality, p.student_accuracy
+        )

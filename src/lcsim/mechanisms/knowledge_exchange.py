@@ -1,0 +1,172 @@
+"""Knowledge exchange between members across cognitive distance.
+
+Each month every engaged member meets one partner, drawn at random among its
+ties in the community, and an employee of each side learns from an employee
+of the other (Cowan & Jonard 2004). On every dimension where the source
+knows more, the receiver absorbs the share
+
+    s = absorption x u(d) x capacity x trust x contribution
+
+of the gap, where
+
+* ``u(d)`` is the inverted U of cognitive distance ``d`` (Nooteboom et al.
+  2007): novelty rises with distance and understandability falls, so
+  ``u(d) = (d / d*) (2 - max(0, d - beta) / d*)``, which is 0 at d = 0,
+  peaks at 1 at the optimum d* and falls back to 0 at 2 d* when ``beta``
+  (the reduction of effective distance by boundary objects, see
+  :mod:`lcsim.mechanisms.facilitation`) is 0. In the form a d - b d^2 this
+  is a = 2 / d*, b = 1 / d*^2, with its optimum at a / 2b = d*;
+* ``capacity`` is the receiving organisation's absorptive capacity, which
+  grows with its prior knowledge (Cohen & Levinthal 1990):
+  ``base + (1 - base) x level``;
+* ``trust`` is the receiver's trust in the source (:mod:`.trust`);
+* ``contribution`` is how much the source puts into the community this
+  month (:mod:`.engagement`): free riders take but do not give.
+
+References:
+    Cowan, R., & Jonard, N. (2004). doi:10.1016/j.jedc.2003.04.002
+    Nooteboom, B., Van Haverbeke, W., Duysters, G., Gilsing, V., & van den
+    Oord, A. (2007). Optimal cognitive distance and absorptive capacity.
+    Research Policy 36, 1016–1034. doi:10.1016/j.respol.2007.04.003
+    Cohen, W. M., & Levinthal, D. A. (1990). Absorptive capacity. ASQ 35,
+    128–152. doi:10.2307/2393553
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lcsim.config.params import param
+from lcsim.model.knowledge import absorb, cognitive_distance, knowledge_level, level_gain
+
+if TYPE_CHECKING:
+    from lcsim.model.model import LearningCommunityModel
+
+
+@dataclass
+class Params:
+    enabled: bool = param(True, "Switch for knowledge exchange between members.")
+    absorption: float = param(
+        0.3, "Share of the knowledge gap absorbed in one meeting at best.",
+        low=0.0, high=1.0, source="Cowan & Jonard 2004 (alpha); SCIENCE.md",
+    )
+    optimal_distance: float = param(
+        0.5, "Cognitive distance d* at which learning from a partner peaks.",
+        low=0.01, high=1.0, source="Nooteboom et al. 2007 (assumption: value)",
+    )
+    absorptive_base: float = param(
+        0.3, "Absorptive capacity of an organisation with no prior knowledge.",
+        low=0.0, high=1.0, source="Cohen & Levinthal 1990 (assumption: value)",
+    )
+
+
+def learning_effectiveness(
+    distance: np.ndarray | float,
+    optimum: float,
+    boundary_reduction: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Inverted U of learning against cognitive distance, 0 at d = 0, 1 at d*.
+
+    Args:
+        distance: Cognitive distance in [0, 1].
+        optimum: d*, the distance of greatest learning without boundary
+            objects.
+        boundary_reduction: How much boundary objects lower the distance
+            that understanding has to bridge (novelty is unchanged).
+    """
+    distance = np.asarray(distance, dtype=float)
+    bridged = np.maximum(distance - boundary_reduction, 0.0)
+    return np.maximum((distance / optimum) * (2.0 - bridged / optimum), 0.0)
+
+
+def absorptive_capacity(level: np.ndarray, base: float) -> np.ndarray:
+    """Absorptive capacity from prior knowledge level (Cohen & Levinthal 1990)."""
+    return base + (1.0 - base) * level
+
+
+def exchange(
+    beliefs: np.ndarray,
+    receivers: np.ndarray,
+    source_beliefs: np.ndarray,
+    reality: np.ndarray,
+    weight: np.ndarray,
+    receiver_level: np.ndarray,
+    params: Params,
+    boundary_reduction: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Apply one round of simultaneous learning, in place; return level gains.
+
+    Every pair learns from the beliefs as they stood before the round, so the
+    order of pairs does not matter. An individual in several pairs sums its
+    changes, and beliefs are kept in [-1, 1].
+
+    Args:
+        beliefs: All individuals' beliefs, shape (n, m); changed in place.
+        receivers: Row index of each learner, shape (k,).
+        source_beliefs: Beliefs of what each learner learns from, shape
+            (k, m); gathered before the round.
+        reality: The frontier, shape (m,).
+        weight: Trust x contribution (or any other scaling) per pair.
+        receiver_level: Prior knowledge level of each learner's organisation.
+        params: This mechanism's parameters.
+        boundary_reduction: Per pair (or scalar) distance reduction.
+
+    Returns:
+        The knowledge-level gain of each pair's learner, shape (k,).
+    """
+    if receivers.size == 0:
+        return np.zeros(0)
+    receiver_beliefs = beliefs[receivers]
+    distance = cognitive_distance(receiver_beliefs, source_beliefs)
+    share = (
+        params.absorption
+        * learning_effectiveness(distance, params.optimal_distance, boundary_reduction)
+        * absorptive_capacity(receiver_level, params.absorptive_base)
+        * weight
+    )
+    delta = absorb(receiver_beliefs, source_beliefs, reality, np.minimum(share, 1.0))
+    np.add.at(beliefs, receivers, delta)
+    np.clip(beliefs, -1.0, 1.0, out=beliefs)
+    return level_gain(delta, reality)
+
+
+def step(model: LearningCommunityModel) -> None:
+    """Every engaged member meets one tie partner; both sides learn."""
+    p: Params = model.params.exchange
+    if not p.enabled:
+        return
+    members = model.members
+    tie_of, partner_of = model.draw_partners(np.flatnonzero(members["engaged"]))
+    if tie_of.size == 0:
+        return
+    seekers = model.ties["a"][tie_of]
+    seekers = np.where(seekers == partner_of, model.ties["b"][tie_of], seekers)
+
+    # Both directions of each meeting: the seeker learns from the partner, and
+    # the partner, if it takes part this month, from the seeker. A partner who
+    # does not take part gives nothing (contribution 0), which the seeker's
+    # trust registers.
+    back = members["engaged"][partner_of]
+    learner = np.concatenate([seekers, partner_of[back]])
+    teacher = np.concatenate([partner_of, seekers[back]])
+    ties = np.concatenate([tie_of, tie_of[back]])
+    trust = model.trust_of(learner, ties)
+    weight = trust * members["contribution"][teacher]
+    orgs = model.organisations
+    learner_org = members["org"][learner]
+    level = knowledge_level(orgs["code"][learner_org], model.reality)
+    employees = model.employees
+    gains = exchange(
+        employees["beliefs"],
+        model.random_employees(learner_org),
+        employees["beliefs"][model.random_employees(members["org"][teacher])],
+        model.reality,
+        weight,
+        level,
+        p,
+        model.boundary_reduction[members["community"][learner]],
+    )
+    model.record_interactions(learner, teacher, ties, gains)

@@ -1,0 +1,154 @@
+"""Learning inside an organisation: March's mutual learning with the code.
+
+Each month, inside every organisation (company or knowledge institution):
+
+1. every employee acts on its beliefs (see :func:`lcsim.model.knowledge.act`);
+   performance is the sum over dimensions of action x reality, and the
+   organisation's code scores the sum of code x reality;
+2. *socialisation*: on each dimension where the code holds a view and an
+   employee differs from it, the employee moves one step towards the code
+   (-1 -> 0 -> +1) with probability ``socialisation`` (p1);
+3. *code learning*: the superior employees are those whose performance beats
+   the code's score; on each dimension where their majority action differs
+   from the code, the code adopts it with probability 1 - (1 - p2)^k, k being
+   the majority's margin in employees;
+4. *staff turnover*: each employee is replaced by a newcomer with fresh
+   uniform beliefs with probability ``turnover`` (p3) a month;
+5. *frontier drift* (turbulence): each dimension of reality flips with
+   probability ``frontier_drift`` (p4) a month.
+
+Steps 2 and 3 both use the actions and scores drawn at the start of the
+month, as in the replications by Rodan (2005) and Christensen (2015).
+
+References:
+    March, J. G. (1991). Exploration and exploitation in organizational
+    learning. Organization Science 2(1), 71–87. doi:10.1287/orsc.2.1.71
+    Rodan, S. (2005). Exploration and exploitation revisited. Int. J. of
+    Organizational Analysis 13(4). doi:10.1108/eb029006
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lcsim.config.params import param
+from lcsim.model.knowledge import act, random_beliefs
+
+if TYPE_CHECKING:
+    from lcsim.model.model import LearningCommunityModel
+
+
+@dataclass
+class Params:
+    enabled: bool = param(True, "Switch for learning inside organisations.")
+    socialisation: float = param(
+        0.3, "Probability p1 that an employee adopts the code on a dimension.",
+        unit="1/month", low=0.0, high=1.0, source="March 1991",
+    )
+    code_learning: float = param(
+        0.5, "Probability p2 that the code learns from one superior employee.",
+        unit="1/month", low=0.0, high=1.0, source="March 1991",
+    )
+    turnover: float = param(
+        0.02, "Probability p3 that an employee is replaced by a newcomer.",
+        unit="1/month", low=0.0, high=1.0, source="March 1991; SCIENCE.md range 0-0.1",
+    )
+    frontier_drift: float = param(
+        0.01, "Probability p4 that one dimension of the knowledge frontier flips.",
+        unit="1/month", low=0.0, high=1.0,
+        source="March 1991 (turbulence); SCIENCE.md range 0-0.05",
+    )
+
+
+def socialise(
+    beliefs: np.ndarray, codes: np.ndarray, probability: float, rng: np.random.Generator
+) -> None:
+    """Move beliefs one step towards their organisation's code, in place.
+
+    Args:
+        beliefs: Employees' beliefs, shape (n, m).
+        codes: Each employee's organisational code, shape (n, m).
+        probability: p1, per employee and dimension.
+        rng: The model's generator.
+    """
+    differs = (codes != 0.0) & (beliefs != codes)
+    moves = differs & (rng.random(beliefs.shape) < probability)
+    step = np.clip(codes - beliefs, -1.0, 1.0)
+    beliefs += np.where(moves, step, 0.0)
+
+
+def learn_code(
+    codes: np.ndarray,
+    actions: np.ndarray,
+    owners: np.ndarray,
+    reality: np.ndarray,
+    probability: float,
+    rng: np.random.Generator,
+) -> None:
+    """Let each organisation's code learn from its superior employees, in place.
+
+    Args:
+        codes: Organisational codes, shape (n_orgs, m).
+        actions: Employees' actions this month, +1 or -1, shape (n, m).
+        owners: Organisation index of each employee, shape (n,).
+        reality: The frontier, +1 or -1, shape (m,).
+        probability: p2.
+        rng: The model's generator.
+    """
+    n_orgs, m = codes.shape
+    performance = actions @ reality
+    code_score = codes @ reality
+    superior = performance > code_score[owners]
+    flat = (owners[superior][:, None] * m + np.arange(m)).ravel()
+    votes = np.bincount(
+        flat, weights=actions[superior].ravel(), minlength=n_orgs * m
+    ).reshape(n_orgs, m)
+    majority = np.sign(votes)
+    adopt_probability = 1.0 - (1.0 - probability) ** np.abs(votes)
+    adopt = (majority != 0.0) & (majority != codes)
+    adopt &= rng.random(codes.shape) < adopt_probability
+    codes[adopt] = majority[adopt]
+
+
+def replace_staff(
+    beliefs: np.ndarray, probability: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Replace employees by newcomers with uniform beliefs, in place.
+
+    Returns the indices of the replaced rows.
+    """
+    leavers = np.flatnonzero(rng.random(len(beliefs)) < probability)
+    if leavers.size:
+        beliefs[leavers] = random_beliefs(rng, (leavers.size, beliefs.shape[1]))
+    return leavers
+
+
+def drift_frontier(
+    reality: np.ndarray, probability: float, rng: np.random.Generator
+) -> None:
+    """Flip each dimension of reality with the given probability, in place."""
+    flips = rng.random(reality.shape) < probability
+    reality[flips] *= -1.0
+
+
+def step(model: LearningCommunityModel) -> None:
+    """One month of mutual learning in every organisation in the model."""
+    p: Params = model.params.learning
+    if not p.enabled:
+        return
+    rng = model.rng
+    staff = np.flatnonzero(model.employees["present"])
+    beliefs = model.employees["beliefs"][staff]
+    owners = model.employees["org"][staff]
+    codes = model.organisations["code"]
+
+    actions = act(beliefs, rng)
+    start_codes = codes.copy()
+    learn_code(codes, actions, owners, model.reality, p.code_learning, rng)
+    socialise(beliefs, start_codes[owners], p.socialisation, rng)
+    replace_staff(beliefs, p.turnover, rng)
+    model.employees["beliefs"][staff] = beliefs
+    drift_frontier(model.reality, p.frontier_drift, rng)

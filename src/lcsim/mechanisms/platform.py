@@ -1,0 +1,83 @@
+"""A cross-community platform of codified results.
+
+Once the platform is open (an intervention, see :mod:`.interventions`), the
+results of every successful joint project are codified onto it: on each
+dimension where the project's best knowledge beats the platform's, the
+platform moves ``codification`` of the way towards it. Each month every
+engaged member of any community draws on the platform with probability
+``access_rate``: one of its employees learns from the platform's content
+through the exchange rule (:func:`lcsim.mechanisms.knowledge_exchange.exchange`)
+with a weight ``uptake`` that stands for the loss in codifying tacit
+knowledge.
+
+Small communities have fewer partners of their own, so the platform is
+expected to help them more than large ones (the Clic-it LC incubator).
+
+References:
+    Clic-it programme (NWO): a shared platform ("LC incubator") through which
+    learning communities learn from each other.
+    Wenger, E., Trayner, B., & de Laat, M. (2011). Promoting and assessing
+    value creation in communities and networks. Open Universiteit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lcsim.config.params import param
+from lcsim.mechanisms.knowledge_exchange import exchange
+from lcsim.model.knowledge import absorb, knowledge_level
+
+if TYPE_CHECKING:
+    from lcsim.model.model import LearningCommunityModel
+
+
+@dataclass
+class Params:
+    enabled: bool = param(
+        True, "Switch for the platform (off: opening it has no effect)."
+    )
+    codification: float = param(
+        0.5, "Share of a successful project's lead that is codified onto the platform.",
+        low=0.0, high=1.0, source="assumption",
+    )
+    access_rate: float = param(
+        0.2, "Monthly chance that an engaged member draws on the platform.",
+        unit="1/month", low=0.0, high=1.0, source="assumption",
+    )
+    uptake: float = param(
+        0.5, "Weight of codified knowledge against a face-to-face partner's.",
+        low=0.0, high=1.0, source="assumption",
+    )
+
+
+def codify(platform: np.ndarray, result: np.ndarray, reality: np.ndarray,
+           share: float) -> np.ndarray:
+    """Platform content after codifying one project result."""
+    return np.clip(platform + absorb(platform, result, reality, share), -1.0, 1.0)
+
+
+def step(model: LearningCommunityModel) -> None:
+    """Engaged members draw on the open platform."""
+    p: Params = model.params.platform
+    if not (p.enabled and model.platform_open):
+        return
+    members = model.members
+    users = np.flatnonzero(members["engaged"] & (model.rng.random(len(members)) < p.access_rate))
+    if users.size == 0:
+        return
+    orgs = members["org"][users]
+    gains = exchange(
+        model.employees["beliefs"],
+        model.random_employees(orgs),
+        np.broadcast_to(model.platform_content, (users.size, model.reality.size)),
+        model.reality,
+        np.full(users.size, p.uptake),
+        knowledge_level(model.organisations["code"][orgs], model.reality),
+        model.params.exchange,
+        model.boundary_reduction[members["community"][users]],
+    )
+    model.credit_gains(users, gains, "flow_platform")

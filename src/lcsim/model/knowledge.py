@@ -1,0 +1,90 @@
+"""Knowledge representation shared by every mechanism.
+
+Knowledge is held as *beliefs* over ``m`` dimensions of a reality (the
+knowledge frontier) whose entries are -1 or +1 (March 1991). A belief is a
+number in [-1, 1]:
+
+* March's discrete beliefs are the values -1, 0 and +1 (0: no opinion);
+* graded knowledge (Cowan & Jonard 2004) uses any value in between.
+
+The *knowledge level* on one dimension is ``(1 + belief * reality) / 2``: 1
+when the belief matches reality, 0 when it contradicts it, 0.5 for no
+opinion. It equals the probability that the holder acts rightly on that
+dimension, so a Cowan–Jonard level ``x`` in [0, 1] is stored as the belief
+``2 x - 1`` against a reality of +1.
+
+References:
+    March, J. G. (1991). Exploration and exploitation in organizational
+    learning. Organization Science 2(1), 71–87. doi:10.1287/orsc.2.1.71
+    Cowan, R., & Jonard, N. (2004). Network structure and the diffusion of
+    knowledge. J. Economic Dynamics & Control 28, 1557–1575.
+    doi:10.1016/j.jedc.2003.04.002
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def knowledge_level(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Mean knowledge level over dimensions, in [0, 1], one value per row."""
+    return 0.5 * (1.0 + (beliefs * reality).mean(axis=-1))
+
+
+def share_known(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Share of dimensions on which the belief equals reality (March's measure)."""
+    return (beliefs == reality).mean(axis=-1)
+
+
+def cognitive_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cognitive distance between belief rows, in [0, 1]: mean |a - b| / 2."""
+    return 0.5 * np.abs(a - b).mean(axis=-1)
+
+
+def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw actions (+1 or -1) from beliefs.
+
+    A belief ``b`` acts as +1 with probability ``(1 + b) / 2``, so +1 and -1
+    act as themselves and March's 0 acts as a fair coin flip.
+    """
+    plus = rng.random(beliefs.shape) < 0.5 * (1.0 + beliefs)
+    return np.where(plus, 1.0, -1.0)
+
+
+def random_beliefs(
+    rng: np.random.Generator, shape: tuple[int, ...], reality: np.ndarray | None = None,
+    accuracy: float | None = None,
+) -> np.ndarray:
+    """Draw discrete beliefs in {-1, 0, +1}.
+
+    Without ``accuracy`` each value is equally likely (March's newcomers).
+    With ``accuracy`` in [0, 1] and a reality, a belief equals reality with
+    that probability and is otherwise 0 or the wrong sign with equal chance.
+    """
+    if accuracy is None or reality is None:
+        return rng.integers(-1, 2, size=shape).astype(float)
+    draw = rng.random(shape)
+    wrong_or_blank = np.where(rng.random(shape) < 0.5, 0.0, -1.0)
+    return np.where(draw < accuracy, 1.0, wrong_or_blank) * reality
+
+
+def absorb(
+    receiver: np.ndarray, source: np.ndarray, reality: np.ndarray, share: np.ndarray | float
+) -> np.ndarray:
+    """Change in the receiver's beliefs from learning from a source.
+
+    On every dimension where the source knows more (its level exceeds the
+    receiver's), the receiver moves the given share of the way towards the
+    source's belief; elsewhere nothing changes (Cowan & Jonard 2004). Returns
+    the change, with the receiver's shape; ``share`` broadcasts per row.
+    """
+    ahead = source * reality > receiver * reality
+    share = np.asarray(share, dtype=float)
+    if share.ndim == 1:
+        share = share[:, None]
+    return np.where(ahead, share * (source - receiver), 0.0)
+
+
+def level_gain(delta: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Knowledge-level gain of each row from a belief change ``delta``."""
+    return 0.5 * (delta * reality).mean(axis=-1)

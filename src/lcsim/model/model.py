@@ -1,0 +1,353 @@
+"""The learning-community model: state, schedule and bookkeeping.
+
+:class:`LearningCommunityModel` owns every random draw (``self.rng``, seeded
+from the config), the per-agent state in numpy column tables, and the Mesa
+agents that expose it. One step is one month; the mechanisms in
+:data:`SCHEDULE` act on the whole population in a fixed order.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+
+from lcsim.config.schema import LcsimConfig
+from lcsim.mechanisms import (
+    digital_maturity,
+    engagement,
+    facilitation,
+    institutions,
+    interventions,
+    joint_projects,
+    knowledge_exchange,
+    membership,
+    organisational_learning,
+    platform,
+    trust,
+)
+from lcsim.model import population
+from lcsim.model.agents import Company, Employee, KnowledgeInstitution, LearningCommunity
+from lcsim.model.outcomes import OutcomeRecorder
+from lcsim.model.state import ColumnTable
+
+logging.getLogger("MESA").setLevel(logging.WARNING)
+
+#: The mechanisms in the order they act within one month.
+SCHEDULE: tuple[tuple[str, Callable], ...] = (
+    ("interventions", interventions.step),
+    ("engagement", engagement.step),
+    ("facilitation", facilitation.step),
+    ("knowledge_exchange", knowledge_exchange.step),
+    ("trust", trust.step),
+    ("institutions", institutions.step),
+    ("platform", platform.step),
+    ("joint_projects", joint_projects.step),
+    ("organisational_learning", organisational_learning.step),
+    ("digital_maturity", digital_maturity.step),
+    ("commitment", engagement.settle),
+    ("membership", membership.step),
+)
+
+#: Months of net benefit kept per member (the largest allowed patience).
+NET_HISTORY = 24
+
+LEDGER_COUNTS = ("projects_started", "projects_succeeded", "innovations")
+LEDGER_FLOWS = ("flow_company_company", "flow_institution_company", "flow_platform")
+
+
+class LearningCommunityModel(mesa.Model):
+    """Companies, employees and knowledge institutions learning in communities.
+
+    Args:
+        config: A validated :class:`LcsimConfig` (see
+            :func:`lcsim.config.validate.validate`).
+        rng: Seed or generator for every random draw of the run.
+    """
+
+    def __init__(
+        self,
+        config: LcsimConfig,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+    ) -> None:
+        if isinstance(rng, np.random.SeedSequence):
+            rng = np.random.default_rng(rng)
+        super().__init__(rng=rng)
+        self.params = copy.deepcopy(config)
+        s = self.params.scenario
+        m = s.knowledge_dimensions
+        self.n_communities = s.n_communities
+        self.reality = self.rng.choice(np.array([-1.0, 1.0]), size=m)
+
+        self.organisations = ColumnTable({
+            "kind": (np.int8, (), 0),            # 0 company, 1 institution
+            "size_class": (np.int8, (), -1),     # 0 micro, 1 small, 2 medium
+            "code": (float, (m,), 0.0),
+            "maturity": (float, (), np.nan),
+            "present": (bool, (), True),
+        })
+        self.employees = ColumnTable({
+            "org": (np.int64, (), -1),
+            "beliefs": (float, (m,), 0.0),
+            "present": (bool, (), True),
+        }, capacity=8192)
+        self.members = ColumnTable({
+            "org": (np.int64, (), -1),
+            "community": (np.int64, (), -1),
+            "active": (bool, (), True),
+            "founder": (bool, (), False),
+            "joined": (np.int64, (), 0),
+            "left": (np.int64, (), -1),
+            "member_type": (np.int8, (), 0),
+            "threshold": (float, (), 0.0),
+            "own_level": (float, (), 0.0),
+            "commitment": (float, (), 0.0),
+            "contribution": (float, (), 0.0),
+            "engaged": (bool, (), True),
+            "incumbent": (bool, (), False),
+            "newcomer": (bool, (), False),
+            "welcomed": (bool, (), False),
+            "months": (np.int64, (), 0),
+            "value": (float, (), 0.0),
+            "net_history": (float, (NET_HISTORY,), 0.0),
+        })
+        self.ties = ColumnTable({
+            "a": (np.int64, (), -1),
+            "b": (np.int64, (), -1),
+            "trust_ab": (float, (), 0.5),
+            "trust_ba": (float, (), 0.5),
+            "active": (bool, (), True),
+        }, capacity=4096)
+        self._tied: set[tuple[int, int]] = set()
+        self._tie_index: tuple[np.ndarray, np.ndarray] | None = None
+        self._staff_index: tuple[np.ndarray, np.ndarray] | None = None
+
+        self.organisation_agents: dict[int, Company | KnowledgeInstitution] = {}
+        self.employee_agents: dict[int, Employee] = {}
+        self.served_communities: dict[int, np.ndarray] = {}
+        self.communities: list[LearningCommunity] = []
+        self.collaborators: dict[int, set[int]] = defaultdict(set)
+        self.projects: list[joint_projects.Project] = []
+        self.platform_open = False
+        self.platform_content = np.zeros(m)
+        self.reputation = np.zeros(self.n_communities)
+        self.boundary_reduction = np.zeros(self.n_communities)
+        self.successes_this_month = np.zeros(0)
+        self.interactions = _no_interactions()
+        self.ledger = self._new_ledger()
+
+        population.build(self)
+        self.successes_this_month = np.zeros(len(self.organisations))
+        self.recorder = OutcomeRecorder(self)
+        self.recorder.collect()
+
+    # ------------------------------------------------------------------ run
+
+    def step(self) -> None:
+        """Advance one month: every mechanism in :data:`SCHEDULE`, then outcomes."""
+        self.ledger = self._new_ledger()
+        self.interactions = _no_interactions()
+        self.members["value"][:] = 0.0
+        if len(self.successes_this_month) < len(self.organisations):
+            self.successes_this_month = np.resize(self.successes_this_month,
+                                                  len(self.organisations))
+        for _, mechanism in SCHEDULE:
+            mechanism(self)
+        self.recorder.collect()
+
+    def run(self) -> None:
+        """Run all months of the scenario."""
+        for _ in range(self.params.scenario.steps - self.steps):
+            self.step()
+
+    def _new_ledger(self) -> dict[str, np.ndarray]:
+        return {name: np.zeros(self.n_communities) for name in LEDGER_COUNTS + LEDGER_FLOWS}
+
+    # ---------------------------------------------------------- membership
+
+    def add_companies(self, community: int, count: int) -> np.ndarray:
+        """Let ``count`` new companies join a community; return their member rows."""
+        return population.add_companies(self, community, count, founders=False)
+
+    def leave(self, rows: np.ndarray) -> None:
+        """Members leave their community; companies leave the model with their staff."""
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[self.members["active"][rows]]
+        if rows.size == 0:
+            return
+        members = self.members
+        members["active"][rows] = False
+        members["engaged"][rows] = False
+        members["contribution"][rows] = 0.0
+        members["left"][rows] = self.steps
+        self._drop_ties(rows)
+        orgs = self.organisations
+        for org in members["org"][rows]:
+            if orgs["kind"][org] == 1 and (members["active"] & (members["org"] == org)).any():
+                continue
+            orgs["present"][org] = False
+            agent = self.organisation_agents[int(org)]
+            for employee in agent.employees:
+                self.employees["present"][employee.row] = False
+                employee.remove()
+            agent.remove()
+        self._staff_index = None
+
+    def remember_net_benefit(self, net: np.ndarray) -> None:
+        """Append this month's net benefit of every active member to its history."""
+        members = self.members
+        active = members["active"]
+        history = members["net_history"]
+        history[active, :-1] = history[active, 1:]
+        history[active, -1] = net[active]
+        members["months"][active] += 1
+
+    # ---------------------------------------------------------------- ties
+
+    def add_ties(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Tie member pairs (a[i], b[i]) that are not tied yet."""
+        pairs = {
+            (min(int(x), int(y)), max(int(x), int(y)))
+            for x, y in zip(a, b, strict=True)
+            if x != y
+        } - self._tied
+        if not pairs:
+            return
+        new = np.array(sorted(pairs), dtype=np.int64)
+        initial = self.params.trust.initial
+        self.ties.append(len(new), a=new[:, 0], b=new[:, 1], trust_ab=initial,
+                         trust_ba=initial)
+        self._tied |= pairs
+        self._tie_index = None
+
+    def _drop_ties(self, rows: np.ndarray) -> None:
+        ties = self.ties
+        gone = ties["active"] & (np.isin(ties["a"], rows) | np.isin(ties["b"], rows))
+        ties["active"][gone] = False
+        for a, b in zip(ties["a"][gone], ties["b"][gone], strict=True):
+            self._tied.discard((int(a), int(b)))
+        self._tie_index = None
+
+    def are_tied(self, member: int, others: np.ndarray) -> np.ndarray:
+        """Whether ``member`` is tied to each of ``others``."""
+        return np.array(
+            [(min(member, int(o)), max(member, int(o))) in self._tied for o in others],
+            dtype=bool,
+        )
+
+    def degree(self) -> np.ndarray:
+        """Active ties of every member."""
+        ties = self.ties
+        live = ties["active"]
+        n = len(self.members)
+        return (np.bincount(ties["a"][live], minlength=n)
+                + np.bincount(ties["b"][live], minlength=n))
+
+    def add_collaboration(self, team: np.ndarray) -> None:
+        """Record that a team worked together: they become collaborators and tied."""
+        team = [int(t) for t in team]
+        for i in team:
+            self.collaborators[i].update(t for t in team if t != i)
+        i, j = np.triu_indices(len(team), k=1)
+        members = np.array(team)
+        self.add_ties(members[i], members[j])
+
+    def draw_partners(self, seekers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Draw one random active tie of each seeker; return (tie, partner) rows.
+
+        Seekers without ties are skipped.
+        """
+        if self._tie_index is None:
+            ties = self.ties
+            live = np.flatnonzero(ties["active"])
+            ends = np.concatenate([ties["a"][live], ties["b"][live]])
+            tie_rows = np.concatenate([live, live])
+            order = np.argsort(ends, kind="stable")
+            counts = np.bincount(ends, minlength=len(self.members))
+            start = np.concatenate([[0], np.cumsum(counts)])
+            self._tie_index = (start, tie_rows[order])
+        start, incident = self._tie_index
+        if len(start) - 1 < len(self.members):
+            self._tie_index = None
+            return self.draw_partners(seekers)
+        degree = start[seekers + 1] - start[seekers]
+        seekers = seekers[degree > 0]
+        degree = degree[degree > 0]
+        pick = start[seekers] + (self.rng.random(seekers.size) * degree).astype(np.int64)
+        tie = incident[pick]
+        a, b = self.ties["a"][tie], self.ties["b"][tie]
+        return tie, np.where(a == seekers, b, a)
+
+    def trust_of(self, truster: np.ndarray, ties: np.ndarray) -> np.ndarray:
+        """Trust of each member in the other end of the given tie."""
+        forward = self.ties["a"][ties] == truster
+        return np.where(forward, self.ties["trust_ab"][ties], self.ties["trust_ba"][ties])
+
+    # ------------------------------------------------------------ knowledge
+
+    def random_employees(self, orgs: np.ndarray) -> np.ndarray:
+        """One present employee drawn at random from each given organisation."""
+        if self._staff_index is None:
+            employees = self.employees
+            present = np.flatnonzero(employees["present"])
+            owner = employees["org"][present]
+            order = np.argsort(owner, kind="stable")
+            counts = np.bincount(owner, minlength=len(self.organisations))
+            start = np.concatenate([[0], np.cumsum(counts)])
+            self._staff_index = (start, present[order])
+        start, staff = self._staff_index
+        size = start[orgs + 1] - start[orgs]
+        return staff[start[orgs] + (self.rng.random(len(orgs)) * size).astype(np.int64)]
+
+    def record_interactions(
+        self, learner: np.ndarray, teacher: np.ndarray, ties: np.ndarray, gains: np.ndarray
+    ) -> None:
+        """Keep this month's meetings for trust, and credit what was learned."""
+        self.interactions = (learner, teacher, ties, gains)
+        kind = self.organisations["kind"][self.members["org"][teacher]]
+        learner_is_company = self.organisations["kind"][self.members["org"][learner]] == 0
+        self._credit(learner, gains, learner_is_company & (kind == 0), "flow_company_company")
+        self._credit(learner, gains, learner_is_company & (kind == 1),
+                     "flow_institution_company")
+        self._credit(learner, gains, ~learner_is_company, None)
+
+    def credit_gains(self, learner: np.ndarray, gains: np.ndarray, flow: str) -> None:
+        """Credit knowledge gained by member companies to their value and a flow."""
+        is_company = self.organisations["kind"][self.members["org"][learner]] == 0
+        self._credit(learner, gains, is_company, flow)
+        self._credit(learner, gains, ~is_company, None)
+
+    def _credit(self, learner: np.ndarray, gains: np.ndarray, mask: np.ndarray,
+                flow: str | None) -> None:
+        rows, gained = learner[mask], gains[mask]
+        value = self.params.engagement.knowledge_value * gained
+        np.add.at(self.members["value"], rows, value)
+        if flow is not None:
+            self.ledger[flow] += np.bincount(
+                self.members["community"][rows], weights=gained, minlength=self.n_communities
+            )
+
+    def on_project_success(self, project: joint_projects.Project, best: np.ndarray) -> None:
+        """Book a project's success for maturity and, if open, codify it."""
+        orgs = self.members["org"][project.team]
+        np.add.at(self.successes_this_month, orgs, 1)
+        p = self.params.platform
+        if self.platform_open and p.enabled:
+            self.platform_content = platform.codify(
+                self.platform_content, best, self.reality, p.codification
+            )
+
+    # ------------------------------------------------------------- outcomes
+
+    def outcomes(self):
+        """The tidy outcome table of the run so far (see docs/outputs.md)."""
+        return self.recorder.frame()
+
+
+def _no_interactions() -> tuple[np.ndarray, ...]:
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, empty, np.zeros(0)

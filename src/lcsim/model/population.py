@@ -1,0 +1,194 @@
+"""Building the initial population of a scenario, and companies that join later.
+
+* Community sizes follow a Zipf law with exponent
+  ``scenario.community_size_skew`` over the ``n_companies`` founding
+  companies (Clic-it: one community of about 200 companies, mean about 35),
+  rounded by largest remainder, at least one company each.
+* Each company's size class is drawn from the CBS mix (micro / small /
+  medium), and its staff count log-uniformly within the class (1-9, 10-49,
+  50-249 employees).
+* Each community is served by a number of institutions drawn uniformly
+  between the scenario's minimum and maximum, chosen with preference for the
+  least loaded; institutions left without a community are then given one.
+* Employees start with uniform March beliefs; company codes start at 0
+  (March 1991). Institution staff and codes start nearer the frontier
+  (``scenario.institution_accuracy``).
+* The members of each community (its companies and institutions) are tied in
+  a Watts–Strogatz small world of degree ``ties_per_member`` and rewiring
+  ``rewiring``, in a random ring order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+
+from lcsim.mechanisms import digital_maturity, engagement
+from lcsim.model.agents import Company, Employee, KnowledgeInstitution, LearningCommunity
+from lcsim.model.knowledge import random_beliefs
+
+if TYPE_CHECKING:
+    from lcsim.model.model import LearningCommunityModel
+
+#: Staff bounds of the CBS size classes micro, small and medium.
+STAFF_BOUNDS = ((1, 9), (10, 49), (50, 249))
+
+
+def community_sizes(n_companies: int, n_communities: int, skew: float) -> np.ndarray:
+    """Founding companies per community: Zipf weights, largest remainder."""
+    weights = np.arange(1, n_communities + 1, dtype=float) ** -skew
+    spare = n_companies - n_communities
+    exact = spare * weights / weights.sum()
+    sizes = np.floor(exact).astype(int)
+    remainder = spare - sizes.sum()
+    sizes[np.argsort(-(exact - sizes), kind="stable")[:remainder]] += 1
+    return sizes + 1
+
+
+def draw_staff(size_class: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Staff count per company, log-uniform within its size class."""
+    low = np.array([STAFF_BOUNDS[c][0] for c in size_class], dtype=float)
+    high = np.array([STAFF_BOUNDS[c][1] for c in size_class], dtype=float)
+    draw = np.exp(rng.uniform(np.log(low), np.log(high + 1)))
+    return np.clip(np.floor(draw).astype(int), low.astype(int), high.astype(int))
+
+
+def build(model: LearningCommunityModel) -> None:
+    """Create the scenario's communities, organisations, employees, members, ties."""
+    s = model.params.scenario
+    rng = model.rng
+    for c in range(s.n_communities):
+        model.communities.append(LearningCommunity(model, c, f"LC{c + 1:02d}"))
+
+    sizes = community_sizes(s.n_companies, s.n_communities, s.community_size_skew)
+    for c, size in enumerate(sizes):
+        add_companies(model, c, int(size), founders=True, wire=False)
+
+    served = assign_institutions(
+        s.n_communities, s.n_institutions, s.institutions_per_community_min,
+        s.institutions_per_community_max, rng,
+    )
+    for communities in served:
+        add_institution(model, communities)
+
+    members = model.members
+    for c in range(s.n_communities):
+        rows = np.flatnonzero(members["community"] == c)
+        wire_small_world(model, rng.permutation(rows))
+
+
+def assign_institutions(
+    n_communities: int, n_institutions: int, least: int, most: int,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Which communities each institution serves."""
+    if n_institutions == 0:
+        return []
+    load = np.zeros(n_institutions)
+    serves: list[set[int]] = [set() for _ in range(n_institutions)]
+    for c in range(n_communities):
+        k = min(int(rng.integers(least, most + 1)), n_institutions)
+        weights = 1.0 / (1.0 + load)
+        chosen = rng.choice(n_institutions, size=k, replace=False, p=weights / weights.sum())
+        for i in chosen:
+            serves[i].add(c)
+            load[i] += 1
+    for i in np.flatnonzero(load == 0):
+        serves[i].add(int(rng.integers(n_communities)))
+    return [np.array(sorted(s), dtype=np.int64) for s in serves]
+
+
+def add_companies(
+    model: LearningCommunityModel, community: int, count: int, *, founders: bool,
+    wire: bool = True,
+) -> np.ndarray:
+    """Create ``count`` companies with staff as members of one community."""
+    s = model.params.scenario
+    rng = model.rng
+    mix = np.array([s.size_mix.micro, s.size_mix.small, s.size_mix.medium])
+    size_class = rng.choice(3, size=count, p=mix / mix.sum())
+    staff = draw_staff(size_class, rng)
+    maturity = digital_maturity.initial_maturity(size_class, model.params.maturity, rng)
+    orgs = model.organisations.append(
+        count, kind=0, size_class=size_class, maturity=maturity, code=0.0
+    )
+    for org, n_staff in zip(orgs, staff, strict=True):
+        agent = Company(model, int(org))
+        model.organisation_agents[int(org)] = agent
+        _add_staff(model, agent, int(n_staff), accuracy=None)
+    rows = _add_members(model, orgs, community, founders=founders)
+    if wire and rows.size:
+        _attach_newcomers(model, rows, community)
+    return rows
+
+
+def add_institution(model: LearningCommunityModel, communities: np.ndarray) -> None:
+    """Create one knowledge institution serving the given communities."""
+    s = model.params.scenario
+    code = random_beliefs(model.rng, (s.knowledge_dimensions,), model.reality,
+                          s.institution_accuracy)
+    org = int(model.organisations.append(1, kind=1, code=code)[0])
+    agent = KnowledgeInstitution(model, org)
+    model.organisation_agents[org] = agent
+    model.served_communities[org] = communities
+    _add_staff(model, agent, s.institution_staff, accuracy=s.institution_accuracy)
+    for c in communities:
+        _add_members(model, np.array([org]), int(c), founders=True)
+
+
+def _add_staff(model, agent, n_staff: int, accuracy: float | None) -> None:
+    m = model.params.scenario.knowledge_dimensions
+    beliefs = random_beliefs(model.rng, (n_staff, m), model.reality, accuracy)
+    rows = model.employees.append(n_staff, org=agent.row, beliefs=beliefs)
+    for row in rows:
+        employee = Employee(model, int(row))
+        model.employee_agents[int(row)] = employee
+        agent.employees.append(employee)
+    model._staff_index = None
+
+
+def _add_members(model, orgs: np.ndarray, community: int, *, founders: bool) -> np.ndarray:
+    p = model.params.engagement
+    n = len(orgs)
+    member_type, threshold, own_level = engagement.draw_member_types(n, p, model.rng)
+    start = np.select(
+        [member_type == engagement.FREE_RIDER, member_type == engagement.UNCONDITIONAL],
+        [0.0, own_level], default=p.initial_contribution,
+    )
+    return model.members.append(
+        n, org=orgs, community=community, founder=founders, joined=model.steps,
+        member_type=member_type, threshold=threshold, own_level=own_level,
+        commitment=p.initial_commitment, contribution=start, engaged=True,
+        newcomer=not founders,
+    )
+
+
+def wire_small_world(model: LearningCommunityModel, ring: np.ndarray) -> None:
+    """Tie members (in ring order) as a Watts–Strogatz small world."""
+    s = model.params.scenario
+    n = len(ring)
+    if n < 2:
+        return
+    k = min(s.ties_per_member, (n - 1) // 2 * 2)
+    if k < 2:
+        model.add_ties(ring[:-1], ring[1:])
+        return
+    seed = int(model.rng.integers(2**31 - 1))
+    graph = nx.watts_strogatz_graph(n, k, s.rewiring, seed=seed)
+    edges = np.array(sorted(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    model.add_ties(ring[edges[:, 0]], ring[edges[:, 1]])
+
+
+def _attach_newcomers(model, rows: np.ndarray, community: int) -> None:
+    """Tie each newcomer to half its degree of active members of the community."""
+    members = model.members
+    k = max(model.params.scenario.ties_per_member // 2, 1)
+    for row in rows:
+        pool = np.flatnonzero(members["active"] & (members["community"] == community))
+        pool = pool[pool != row]
+        if pool.size == 0:
+            continue
+        chosen = model.rng.choice(pool, size=min(k, pool.size), replace=False)
+        model.add_ties(np.full(chosen.size, row), chosen)
