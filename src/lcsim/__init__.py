@@ -16,14 +16,19 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from lcsim.config.compose import compose_config  # noqa: E402
+from lcsim.config.validate import validate  # noqa: E402
 from lcsim.experiment.runner import RunResult, run_replications, simulate  # noqa: E402
+from lcsim.experiment.store import Results, load_results  # noqa: E402
 from lcsim.model.model import LearningCommunityModel  # noqa: E402
 
 __all__ = [
     "LearningCommunityModel",
+    "Results",
     "RunResult",
     "__version__",
     "compose_config",
+    "load_results",
     "run_replications",
     "simulate",
+    "validate",
 ]

@@ -1,2 +1,151 @@
-def main():
+"""The ``lcsim`` command line.
+
+``lcsim run [key=value ...]`` composes the config with Hydra, validates it,
+runs the replications and writes the results into Hydra's run directory
+(``results/runs/DATE/TIME`` by default; ``hydra.run.dir=PATH`` to choose).
+``lcsim --version`` prints the version. Bad input ends with one line on
+standard error that names the key, the value and what is allowed, and exit
+status 2, before any results directory is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from lcsim import __version__
+from lcsim.errors import LcsimError
+
+log = logging.getLogger("lcsim")
+
+USAGE = """\
+usage: lcsim run [key=value ...]      run the default study (scenario=clic_it)
+       lcsim run -m key=a,b ...       a Hydra multirun over the listed values
+       lcsim --version
+
+Examples:
+  lcsim run replications=20 seed=7
+  lcsim run scenario=single_lc engagement.participation_cost=0.6
+  lcsim run experiment=no_facilitation hydra.run.dir=results/my_study
+Results land in results/runs/DATE/TIME unless hydra.run.dir says otherwise.
+Hydra's own help: lcsim run --help"""
+
+# Hydra flags after which the arguments are not plain overrides to check.
+_HYDRA_FLAGS = ("-m", "--multirun", "--cfg", "-c", "--info", "--help", "-h", "--hydra-help",
+                "--package", "-p", "--run", "-r", "--config-path", "-cp", "--config-name",
+                "-cn", "--config-dir", "-cd", "--shell-completion", "-sc",
+                "--experimental-rerun")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lcsim`` console script and ``python -m lcsim``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    if argv[0] in ("--version", "-V", "version"):
+        print(f"lcsim {__version__}")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command != "run":
+        print(f"lcsim: error: unknown command {command!r}; allowed: run, --version",
+              file=sys.stderr)
+        return 2
+    if not any(arg in _HYDRA_FLAGS for arg in rest):
+        error = check_overrides(rest)
+        if error:
+            print(f"lcsim: error: {error}", file=sys.stderr)
+            return 2
+    return _launch(rest)
+
+
+def check_overrides(overrides: list[str]) -> str | None:
+    """Compose and validate the config; return a one-line error or None."""
+    from lcsim.config.compose import compose_config, explain
+    from lcsim.config.validate import validate
+
+    try:
+        validate(compose_config(overrides))
+    except Exception as error:  # noqa: BLE001 - every failure becomes one line
+        return explain(error)
+    return None
+
+
+def _launch(overrides: list[str]) -> int:
+    import hydra
+
+    from lcsim.config.compose import config_dir
+    from lcsim.config.schema import register_configs
+
+    try:
+        path = config_dir()
+    except LcsimError as error:
+        print(f"lcsim: error: {error}", file=sys.stderr)
+        return 2
+    register_configs()
+    entry = hydra.main(version_base="1.3", config_path=str(path), config_name="config")(
+        run_task
+    )
+    saved = sys.argv
+    sys.argv = ["lcsim", *overrides]
+    try:
+        entry()
+    finally:
+        sys.argv = saved
     return 0
+
+
+def run_task(cfg: DictConfig) -> None:
+    """One Hydra job: validate, run the replications, write the results."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from lcsim.config.compose import explain
+    from lcsim.config.validate import validate
+    from lcsim.experiment.runner import run_replications
+    from lcsim.experiment.store import write_run
+    from lcsim.plotting.figures import write_figures
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        config = validate(cfg)
+    except LcsimError as error:
+        _discard(out)
+        print(f"lcsim: error: {explain(error)}", file=sys.stderr)
+        sys.exit(2)
+
+    s = config.scenario
+    log.info("lcsim %s: scenario %s, %d replication(s) of %d months, seed %d",
+             __version__, s.name, config.replications, s.steps, config.seed)
+    started = time.perf_counter()
+    result = run_replications(
+        config, progress=lambda done, total: log.info("replication %d/%d done", done, total)
+    )
+    simulated = time.perf_counter() - started
+
+    def figures(folder: Path) -> list[Path]:
+        if not config.figures:
+            return []
+        return write_figures(folder, result.timeseries, result.companies)
+
+    started = time.perf_counter()
+    write_run(out, config, result, timings={"simulation": simulated}, figures=figures)
+    overall = result.timeseries
+    final = overall[(overall["community"] == "all") & (overall["step"] == s.steps)]
+    log.info("productive share at month %d: %.2f (mean of %d); retention %.2f",
+             s.steps, final["productive_share"].mean(), len(final), final["retention"].mean())
+    log.info("results written to %s (%.1f s simulation, %.1f s files)", out, simulated,
+             time.perf_counter() - started)
+
+
+def _discard(out: Path) -> None:
+    """Remove a run directory that holds nothing but Hydra's own files."""
+    if not out.is_dir():
+        return
+    if all(p.name in (".hydra", "lcsim.log") for p in out.iterdir()):
+        shutil.rmtree(out, ignore_errors=True)

@@ -32,3 +32,63 @@ def compose_config(overrides: Sequence[str] = (), *, return_hydra: bool = False)
                                job_name="lcsim"):
         return compose(config_name="config", overrides=list(overrides),
                        return_hydra_config=return_hydra)
+
+
+def explain(error: Exception) -> str:
+    """One line that names the key, the value and what is allowed, for a compose error.
+
+    Hydra and OmegaConf report bad overrides over several lines with internal
+    detail; this keeps what a user needs.
+    """
+    from hydra.errors import MissingConfigException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    if isinstance(error, LcsimError):
+        return str(error)
+    cause = error.__cause__ or error
+    text = str(error)
+    if isinstance(error, MissingConfigException) and "Could not find '" in text:
+        wanted = text.split("Could not find '", 1)[1].split("'", 1)[0]
+        group, _, name = wanted.rpartition("/")
+        options = [
+            line.strip() for line in text.split("Available options in", 1)[-1].splitlines()[1:]
+            if line.startswith("\t") and not line.strip().startswith(("provider=", "base_"))
+        ]
+        if group:
+            allowed = "one of " + ", ".join(options) if options else "no options exist"
+            return f"{group}={name} is not allowed: {allowed}"
+        return text.splitlines()[0]
+    key = _full_key(str(cause))
+    first = str(cause).splitlines()[0]
+    value = _override_value(text, key)
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError) or "not in struct" in first:
+        missing = first.split("'")[1] if "'" in first else key
+        return f"{key or missing}: unknown key; see docs/ODD.md for the keys that exist"
+    if isinstance(cause, ValidationError):
+        if "Integer" in first:
+            allowed = "a whole number"
+        elif "Float" in first:
+            allowed = "a number"
+        elif "bool" in first:
+            allowed = "true or false"
+        elif "Invalid type assigned" in first:
+            allowed = "a config section; set its keys instead, e.g. " + f"{key}.enabled=false"
+        else:
+            allowed = first
+        return f"{key}={value} is not allowed: {allowed}"
+    return " ".join(text.split())
+
+
+def _full_key(message: str) -> str:
+    for line in message.splitlines():
+        line = line.strip()
+        if line.startswith("full_key:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _override_value(message: str, key: str) -> str:
+    marker = f"override {key}="
+    if marker in message:
+        return message.split(marker, 1)[1].split()[0]
+    return "?"

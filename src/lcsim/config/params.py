@@ -12,6 +12,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
+
 def param(
     default: Any,
     doc: str,

@@ -15,13 +15,13 @@ from lcsim.mechanisms.digital_maturity import Params as MaturityParams
 from lcsim.mechanisms.engagement import Params as EngagementParams
 from lcsim.mechanisms.facilitation import Params as FacilitationParams
 from lcsim.mechanisms.institutions import Params as InstitutionParams
+from lcsim.mechanisms.interventions import Intervention
 from lcsim.mechanisms.joint_projects import Params as ProjectParams
 from lcsim.mechanisms.knowledge_exchange import Params as ExchangeParams
 from lcsim.mechanisms.membership import Params as MembershipParams
 from lcsim.mechanisms.organisational_learning import Params as LearningParams
 from lcsim.mechanisms.platform import Params as PlatformParams
 from lcsim.mechanisms.trust import Params as TrustParams
-from lcsim.mechanisms.interventions import Intervention
 
 
 @dataclass
@@ -82,7 +82,9 @@ class ScenarioConfig:
     )
     steps: int = param(48, "Months simulated.", unit="month", low=1, high=10_000,
                        source="Clic-it: four years")
-    interventions: list[Intervention] = field(default_factory=list)
+    interventions: list[Intervention] = param(
+        [], "Timed events (see lcsim.mechanisms.interventions), in firing order."
+    )
 
 
 @dataclass

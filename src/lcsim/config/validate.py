@@ -8,7 +8,9 @@ naming the key, the value and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -22,14 +24,20 @@ from lcsim.mechanisms.interventions import ACTIONS, Intervention
 def _allowed(row: dict[str, Any]) -> str:
     if row.get("choices"):
         return "one of " + ", ".join(row["choices"])
-    low, high = row.get("low"), row.get("high")
+    low, high = _number(row.get("low")), _number(row.get("high"))
     if low is not None and high is not None:
-        return f"a number from {low:g} to {high:g}"
+        return f"a number from {low} to {high}"
     if low is not None:
-        return f"a number of at least {low:g}"
+        return f"a number of at least {low}"
     if high is not None:
-        return f"a number of at most {high:g}"
+        return f"a number of at most {high}"
     return "a value of the declared type"
+
+
+def _number(x: float | None) -> str | None:
+    if x is None:
+        return None
+    return f"{int(x):d}" if float(x).is_integer() else f"{x:g}"
 
 
 def check_field(key: str, value: Any, row: dict[str, Any]) -> None:
@@ -48,6 +56,7 @@ def check_field(key: str, value: Any, row: dict[str, Any]) -> None:
 def validate(cfg: DictConfig | LcsimConfig) -> LcsimConfig:
     """Validate a config and return it as an :class:`LcsimConfig` object."""
     if isinstance(cfg, DictConfig):
+        _check_known_keys(cfg, LcsimConfig, "")
         cfg = OmegaConf.to_object(cfg)
     for row in describe(LcsimConfig):
         value = cfg
@@ -56,6 +65,19 @@ def validate(cfg: DictConfig | LcsimConfig) -> LcsimConfig:
         check_field(row["name"], value, row)
     _check_links(cfg)
     return cfg
+
+
+def _check_known_keys(node: Any, schema: type, prefix: str) -> None:
+    """Refuse keys that the schema does not declare (e.g. added with ``+key=``)."""
+    hints = typing.get_type_hints(schema)
+    for key in node:
+        if key not in hints:
+            known = ", ".join(sorted(hints))
+            raise ConfigError(f"{prefix}{key}", node[key],
+                              f"no such key; known keys here: {known}")
+        kind = hints[key]
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            _check_known_keys(node[key], kind, f"{prefix}{key}.")
 
 
 def _check_links(cfg: LcsimConfig) -> None:

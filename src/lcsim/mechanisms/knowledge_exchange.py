@@ -40,7 +40,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lcsim.config.params import param
-from lcsim.model.knowledge import absorb, cognitive_distance, knowledge_level, level_gain
+from lcsim.model.knowledge import (
+    absorb,
+    cognitive_distance,
+    knowledge_level,
+    level_gain,
+)
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel

@@ -31,7 +31,12 @@ from lcsim.mechanisms import (
     trust,
 )
 from lcsim.model import population
-from lcsim.model.agents import Company, Employee, KnowledgeInstitution, LearningCommunity
+from lcsim.model.agents import (
+    Company,
+    Employee,
+    KnowledgeInstitution,
+    LearningCommunity,
+)
 from lcsim.model.outcomes import OutcomeRecorder
 from lcsim.model.state import ColumnTable
 

@@ -26,7 +26,12 @@ import networkx as nx
 import numpy as np
 
 from lcsim.mechanisms import digital_maturity, engagement
-from lcsim.model.agents import Company, Employee, KnowledgeInstitution, LearningCommunity
+from lcsim.model.agents import (
+    Company,
+    Employee,
+    KnowledgeInstitution,
+    LearningCommunity,
+)
 from lcsim.model.knowledge import random_beliefs
 
 if TYPE_CHECKING:

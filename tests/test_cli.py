@@ -1,0 +1,122 @@
+"""The command line: runs that leave complete results, and bad input that leaves none."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lcsim import __version__
+from lcsim.cli import main
+from lcsim.errors import ResultsError
+from lcsim.experiment.store import load_results
+
+LCSIM = str(Path(sys.executable).with_name("lcsim"))
+
+
+def test_version_from_console_script_and_module():
+    for command in ([LCSIM, "--version"], [sys.executable, "-m", "lcsim", "--version"]):
+        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+        assert out.stdout.strip() == f"lcsim {__version__}"
+
+
+def test_run_writes_a_complete_results_directory(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [LCSIM, "run", "scenario=tiny", "replications=3", "seed=4", f"hydra.run.dir={out}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "replication 3/3 done" in proc.stdout + proc.stderr
+    assert "Step 1 at time" not in proc.stdout + proc.stderr  # Mesa's per-step log is quiet
+    for name in ("config.yaml", "timeseries.parquet", "companies.parquet", "summary.csv",
+                 "manifest.json", "figures/outcomes_over_time.png",
+                 "figures/retention_by_community.png", "figures/knowledge_distribution.png"):
+        assert (out / name).is_file(), name
+    results = load_results(out)
+    assert sorted(results.timeseries["replicate"].unique()) == [0, 1, 2]
+    assert results.config["seed"] == 4 and results.config["scenario"]["name"] == "tiny"
+    # Defaults set in code are in the resolved config too.
+    assert results.config["exchange"]["absorption"] == 0.3
+    manifest = results.manifest
+    assert manifest["status"] == "complete" and manifest["seed"] == 4
+    assert len(manifest["replicate_seeds"]) == 3
+    assert {"lcsim", "mesa", "hydra-core", "SALib", "numpy"} <= set(manifest["versions"])
+    assert "commit" in manifest["git"] and "dirty" in manifest["git"]
+    assert "simulation" in manifest["timings_seconds"]
+    summary = results.summary
+    row = summary[(summary["community"] == "all") & (summary["outcome"] == "retention")]
+    assert row["n"].item() == 3
+    assert row["ci95_low"].item() <= row["mean"].item() <= row["ci95_high"].item()
+    final = results.timeseries.query("community == 'all' and step == step.max()")
+    assert row["mean"].item() == pytest.approx(final["retention"].mean())
+
+
+def test_load_results_refuses_an_unfinished_directory(tmp_path):
+    (tmp_path / "timeseries.parquet").write_bytes(b"")
+    with pytest.raises(ResultsError, match="manifest.json"):
+        load_results(tmp_path)
+
+
+BAD_INPUTS = [
+    (["scenario.n_companies=-3"], "scenario.n_companies=-3", "from 1 to"),
+    (["replications=0"], "replications=0", "from 1"),
+    (["exchange.absorption=1.7"], "exchange.absorption=1.7", "from 0 to 1"),
+    (["scenario.n_companies=many"], "scenario.n_companies=many", "whole number"),
+    (["trust.gain=high"], "trust.gain=high", "a number"),
+    (["no_such_key=1"], "no_such_key", "unknown key"),
+    (["+no_such_key=1"], "no_such_key", "no such key"),
+    (["scenario=atlantis"], "scenario=atlantis", "clic_it, single_lc, tiny"),
+    (["experiment=atlantis"], "experiment=atlantis", "no_facilitation"),
+    (["scenario.interventions=[{step:60,action:open_platform}]"],
+     "scenario.interventions[0].step=60", "from 1 to scenario.steps (48)"),
+    (["scenario.interventions=[{step:3,action:dance}]"],
+     "scenario.interventions[0].action='dance'", "open_platform"),
+    (["scenario.interventions=[{step:3,action:set_parameter,parameter:seed,value:2}]"],
+     "scenario.interventions[0].parameter='seed'", "mechanism parameter"),
+    (["facilitation.governance=anarchy"], "facilitation.governance='anarchy'",
+     "shared, lead_organisation"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "names", "allowed"), BAD_INPUTS)
+def test_bad_input_is_one_line_and_exit_2(overrides, names, allowed, capsys, tmp_path):
+    out = tmp_path / "never"
+    code = main(["run", *overrides, f"hydra.run.dir={out}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("lcsim: error: ")
+    assert names in lines[0] and allowed in lines[0]
+    assert not out.exists()
+
+
+def test_bad_input_from_the_shell_exits_non_zero_without_traceback(tmp_path):
+    out = tmp_path / "never"
+    proc = subprocess.run([LCSIM, "run", "engagement.share_free_rider=1.7",
+                           f"hydra.run.dir={out}"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("lcsim: error: engagement.share_free_rider=1.7 is not "
+                                   "allowed: a number from 0 to 1")
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_unknown_command_and_bare_call():
+    assert main(["sweep"]) == 2
+    assert main([]) == 2
+    assert main(["--version"]) == 0
+
+
+def test_manifest_is_valid_json_written_last(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "scenario=tiny", "replications=1", "figures=false",
+                 f"hydra.run.dir={out}"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    newest = max((out / f).stat().st_mtime_ns for f in manifest["files"])
+    assert (out / "manifest.json").stat().st_mtime_ns >= newest
+    assert not (out / "figures").exists()

@@ -1,0 +1,189 @@
+"""Whole-model tests: invariants every month, interventions, exact reproducibility."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_config
+from lcsim import run_replications, simulate
+from lcsim.mechanisms.interventions import Intervention
+from lcsim.model.agents import (
+    Company,
+    Employee,
+    KnowledgeInstitution,
+    LearningCommunity,
+)
+from lcsim.model.model import LearningCommunityModel
+from lcsim.model.outcomes import OUTCOMES
+
+
+def check_invariants(model: LearningCommunityModel) -> None:
+    members, orgs, employees, ties = (model.members, model.organisations, model.employees,
+                                      model.ties)
+    active = members["active"]
+    assert ((members["commitment"] >= 0) & (members["commitment"] <= 1)).all()
+    assert ((members["contribution"] >= 0) & (members["contribution"] <= 1)).all()
+    for column in ("trust_ab", "trust_ba"):
+        assert ((ties[column] >= 0) & (ties[column] <= 1)).all()
+    assert (np.abs(employees["beliefs"]) <= 1 + 1e-12).all()
+
+    # Member counts match the agents in the model.
+    company_rows = orgs["kind"][members["org"]] == 0
+    present_companies = np.flatnonzero((orgs["kind"] == 0) & orgs["present"])
+    assert len(model.agents_by_type[Company]) == present_companies.size
+    assert (active & company_rows).sum() == present_companies.size
+    assert len(model.agents_by_type[Employee]) == employees["present"].sum()
+    institutions = model.agents_by_type.get(KnowledgeInstitution, [])
+    assert len(institutions) == ((orgs["kind"] == 1) & orgs["present"]).sum()
+    assert len(model.agents_by_type[LearningCommunity]) == model.n_communities
+    for community in model.communities:
+        n_active = (active & (members["community"] == community.index)).sum()
+        assert len(community.companies) + len(community.institutions) == n_active
+
+    # No agent acts after it left.
+    gone = ~active
+    assert not members["engaged"][gone].any()
+    assert (members["contribution"][gone] == 0).all()
+    live = ties["active"]
+    assert active[ties["a"][live]].all() and active[ties["b"][live]].all()
+    assert not employees["present"][~orgs["present"][employees["org"]]].any()
+    for project in model.projects:
+        left = members["left"][project.team]
+        assert ((left == -1) | (left >= project.started)).all()
+
+
+@pytest.mark.parametrize("scenario", ["tiny", "single_lc"])
+def test_invariants_hold_every_month(scenario):
+    config = make_config(f"scenario={scenario}", "scenario.steps=36")
+    model = LearningCommunityModel(config, rng=11)
+    check_invariants(model)
+    left_before: set[int] = set()
+    frozen: dict[int, np.ndarray] = {}
+    for _ in range(config.scenario.steps):
+        model.step()
+        check_invariants(model)
+        members = model.members
+        gone = set(np.flatnonzero(~members["active"]).tolist())
+        # Beliefs of staff of companies that left never change again.
+        for org, beliefs in frozen.items():
+            staff = model.employees["org"] == org
+            assert np.array_equal(model.employees["beliefs"][staff], beliefs)
+        for row in gone - left_before:
+            org = int(members["org"][row])
+            if not model.organisations["present"][org]:
+                frozen[org] = model.employees["beliefs"][model.employees["org"] == org].copy()
+        left_before = gone
+    assert model.steps == config.scenario.steps
+
+
+def test_same_seed_gives_identical_series_and_different_seeds_differ(tiny):
+    first = simulate(tiny, 5).timeseries
+    again = simulate(tiny, 5).timeseries
+    other = simulate(tiny, 6).timeseries
+    pd.testing.assert_frame_equal(first, again)
+    assert not first[list(OUTCOMES)].equals(other[list(OUTCOMES)])
+
+
+def test_seed_zero_is_a_seed(tiny):
+    pd.testing.assert_frame_equal(simulate(tiny, 0).timeseries, simulate(tiny, 0).timeseries)
+
+
+def test_parallel_replications_equal_serial(tiny):
+    config = dataclasses.replace(tiny, replications=3)
+    serial = run_replications(config, n_jobs=1)
+    parallel = run_replications(config, n_jobs=2)
+    pd.testing.assert_frame_equal(serial.timeseries, parallel.timeseries)
+    pd.testing.assert_frame_equal(serial.companies, parallel.companies)
+    assert sorted(serial.timeseries["replicate"].unique()) == [0, 1, 2]
+
+
+SCRIPT = """
+import hashlib
+from lcsim import compose_config, simulate
+frame = simulate(compose_config(["scenario=tiny"]), 9).timeseries
+print(hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest())
+"""
+
+
+def test_identical_in_subprocesses_with_different_hash_seeds():
+    digests = set()
+    for hash_seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                             text=True, check=True, timeout=300)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_platform_flow_starts_when_the_platform_opens(tiny):
+    table = simulate(tiny, 3).timeseries
+    overall = table[table["community"] == "all"].set_index("step")
+    opens = tiny.scenario.interventions[0].step
+    assert (overall.loc[:opens - 1, "flow_platform"] == 0).all()
+    assert overall.loc[opens:, "flow_platform"].sum() > 0
+
+
+def test_clic_it_opens_the_platform_at_month_25():
+    config = make_config()
+    events = config.scenario.interventions
+    assert [(e.step, e.action) for e in events] == [(25, "open_platform")]
+
+
+def test_removing_central_members_removes_them_at_that_month(single_lc):
+    event = Intervention(step=10, action="remove_central", community=0, k=5)
+    scenario = dataclasses.replace(single_lc.scenario, interventions=[event])
+    config = dataclasses.replace(single_lc, scenario=scenario)
+    model = LearningCommunityModel(config, rng=4)
+    for _ in range(9):
+        model.step()
+    degree = model.degree()
+    members = model.members
+    companies = np.flatnonzero(members["active"]
+                               & (model.organisations["kind"][members["org"]] == 0))
+    expected = companies[np.lexsort((companies, -degree[companies]))[:5]]
+    model.step()
+    assert not members["active"][expected].any()
+    assert (members["left"][expected] == 10).all()
+
+
+def test_set_parameter_event_changes_the_parameter_from_its_month(tiny):
+    event = Intervention(step=4, action="set_parameter",
+                         parameter="engagement.participation_cost", value=0.05)
+    scenario = dataclasses.replace(tiny.scenario, interventions=[event])
+    model = LearningCommunityModel(dataclasses.replace(tiny, scenario=scenario), rng=1)
+    for _ in range(3):
+        model.step()
+    assert model.params.engagement.participation_cost == tiny.engagement.participation_cost
+    model.step()
+    assert model.params.engagement.participation_cost == 0.05
+    assert tiny.engagement.participation_cost != 0.05  # the config itself is untouched
+
+
+def test_every_outcome_column_per_community_and_overall(tiny):
+    table = simulate(tiny, 1).timeseries
+    assert list(table.columns) == ["replicate", "step", "community", *OUTCOMES]
+    assert set(table["community"]) == {"LC01", "LC02", "all"}
+    assert table["step"].max() == tiny.scenario.steps
+    assert len(table) == (tiny.scenario.steps + 1) * 3
+    per = table[table["community"] != "all"]
+    assert set(per["productive"].unique()) <= {0.0, 1.0}
+    overall = table[table["community"] == "all"].set_index("step")
+    by_step = per.groupby("step")
+    assert np.allclose(overall["productive_share"], by_step["productive"].mean())
+    assert (overall["active_members"] == by_step["active_members"].sum()).all()
+    assert (overall["innovations"].diff().dropna() >= 0).all()
+
+
+def test_switching_a_mechanism_off_removes_its_effect():
+    base = make_config("scenario=tiny", "projects.enabled=false")
+    table = simulate(base, 2).timeseries
+    assert (table["projects_started"] == 0).all() and (table["innovations"] == 0).all()
+    no_exchange = simulate(make_config("scenario=tiny", "exchange.enabled=false"), 2)
+    assert (no_exchange.timeseries["flow_company_company"] == 0).all()
