@@ -6,9 +6,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lcsim-installed
-# The interpreter that builds the venv: python3.12 if on PATH, else python3
-# (pyenv picks 3.12 from .python-version).
-BASE_PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+# The interpreter that builds the venv: python3.12 on PATH (pyenv's shim picks it
+# from .python-version), else a pyenv 3.12 install, else python3.
+BASE_PYTHON ?= $(shell for p in "$$(command -v python3.12)" \
+	$(HOME)/.pyenv/versions/3.12*/bin/python3.12 "$$(command -v python3)"; do \
+	[ -x "$$p" ] && { echo "$$p"; break; }; done)
 
 .PHONY: run test lint bench lock clean-venv check-python
 
