@@ -103,7 +103,7 @@ class Params:
         unit="value/month", low=0.0, high=100.0, source="assumption",
     )
     knowledge_value: float = param(
-        100.0, "Value of one unit of knowledge level gained by an organisation.",
+        300.0, "Value of one unit of knowledge level gained by an organisation.",
         unit="value/level", low=0.0, high=1e4, source="assumption",
     )
     value_scale: float = param(
