@@ -52,6 +52,9 @@ def plot_outcomes_over_time(timeseries: pd.DataFrame, path: Path) -> Path:
     n = overall["replicate"].nunique()
     for ax, (column, title) in zip(axes.flat, KEY_OUTCOMES.items(), strict=True):
         band = mean_band(overall, column)
+        # Shares cannot leave [0, 1] and counts cannot fall below 0: clip the band.
+        upper = None if column == "innovations" else 1.0
+        band[["low", "high"]] = band[["low", "high"]].clip(lower=0.0, upper=upper)
         ax.plot(band.index, band["mean"], color="tab:blue")
         ax.fill_between(band.index, band["low"], band["high"], color="tab:blue", alpha=0.25,
                         linewidth=0)
