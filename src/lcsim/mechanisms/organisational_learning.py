@@ -65,19 +65,44 @@ class Params:
 
 def socialise(
     beliefs: np.ndarray, codes: np.ndarray, probability: float, rng: np.random.Generator
-) -> None:
+) -> tuple[np.ndarray, np.ndarray]:
     """Move beliefs one step towards their organisation's code, in place.
+
+    Only positions where the code is non-zero and the belief differs from it
+    take a random draw (one each, in row-major order).
 
     Args:
         beliefs: Employees' beliefs, shape (n, m).
         codes: Each employee's organisational code, shape (n, m).
         probability: p1, per employee and dimension.
         rng: The model's generator.
+
+    Returns:
+        The (row, dimension) indices of the beliefs that moved.
     """
-    differs = (codes != 0.0) & (beliefs != codes)
-    moves = differs & (rng.random(beliefs.shape) < probability)
-    step = np.clip(codes - beliefs, -1.0, 1.0)
-    beliefs += np.where(moves, step, 0.0)
+    differs = np.flatnonzero((codes != 0.0) & (beliefs != codes))
+    moves = differs[rng.random(differs.size) < probability]
+    rows, dims = np.divmod(moves, beliefs.shape[1])
+    before = beliefs[rows, dims]
+    beliefs[rows, dims] = before + np.clip(codes[rows, dims] - before, -1.0, 1.0)
+    return rows, dims
+
+
+def organisation_votes(
+    actions: np.ndarray, owners: np.ndarray, n_orgs: int
+) -> np.ndarray:
+    """Sum of the given employees' actions per organisation, shape (n_orgs, m)."""
+    m = actions.shape[1]
+    votes = np.zeros((n_orgs, m))
+    if owners.size == 0:
+        return votes
+    if (owners[1:] >= owners[:-1]).all():
+        # Staff grouped by organisation (the model's order): sum each block.
+        first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        votes[owners[first]] = np.add.reduceat(actions, first, axis=0)
+        return votes
+    flat = (owners[:, None] * m + np.arange(m)).ravel()
+    return np.bincount(flat, weights=actions.ravel(), minlength=n_orgs * m).reshape(n_orgs, m)
 
 
 def learn_code(
@@ -90,6 +115,9 @@ def learn_code(
 ) -> None:
     """Let each organisation's code learn from its superior employees, in place.
 
+    Only positions where the superior majority differs from the code take a
+    random draw (one each, in row-major order).
+
     Args:
         codes: Organisational codes, shape (n_orgs, m).
         actions: Employees' actions this month, +1 or -1, shape (n, m).
@@ -98,19 +126,16 @@ def learn_code(
         probability: p2.
         rng: The model's generator.
     """
-    n_orgs, m = codes.shape
     performance = actions @ reality
     code_score = codes @ reality
-    superior = performance > code_score[owners]
-    flat = (owners[superior][:, None] * m + np.arange(m)).ravel()
-    votes = np.bincount(
-        flat, weights=actions[superior].ravel(), minlength=n_orgs * m
-    ).reshape(n_orgs, m)
+    superior = np.flatnonzero(performance > code_score[owners])
+    votes = organisation_votes(actions[superior], owners[superior], len(codes))
     majority = np.sign(votes)
-    adopt_probability = 1.0 - (1.0 - probability) ** np.abs(votes)
-    adopt = (majority != 0.0) & (majority != codes)
-    adopt &= rng.random(codes.shape) < adopt_probability
-    codes[adopt] = majority[adopt]
+    candidates = np.flatnonzero((majority != 0.0) & (majority != codes))
+    margin = np.abs(votes.reshape(-1)[candidates])
+    adopt = candidates[rng.random(candidates.size) < 1.0 - (1.0 - probability) ** margin]
+    rows, dims = np.divmod(adopt, codes.shape[1])
+    codes[rows, dims] = majority[rows, dims]
 
 
 def replace_staff(
@@ -140,15 +165,19 @@ def step(model: LearningCommunityModel) -> None:
     if not p.enabled:
         return
     rng = model.rng
-    staff = np.flatnonzero(model.employees["present"])
-    beliefs = model.employees["beliefs"][staff]
+    _, staff = model.staff_by_organisation()
+    table = model.employees["beliefs"]
+    beliefs = table[staff]
     owners = model.employees["org"][staff]
     codes = model.organisations["code"]
 
     actions = act(beliefs, rng)
     start_codes = codes.copy()
     learn_code(codes, actions, owners, model.reality, p.code_learning, rng)
-    socialise(beliefs, start_codes[owners], p.socialisation, rng)
-    replace_staff(beliefs, p.turnover, rng)
-    model.employees["beliefs"][staff] = beliefs
+
+    # Write back only what changed: the moved beliefs, then the newcomers.
+    rows, dims = socialise(beliefs, start_codes[owners], p.socialisation, rng)
+    table[staff[rows], dims] = beliefs[rows, dims]
+    leavers = replace_staff(beliefs, p.turnover, rng)
+    table[staff[leavers]] = beliefs[leavers]
     drift_frontier(model.reality, p.frontier_drift, rng)

@@ -44,11 +44,17 @@ def cognitive_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw actions (+1 or -1) from beliefs.
 
-    A belief ``b`` acts as +1 with probability ``(1 + b) / 2``, so +1 and -1
-    act as themselves and March's 0 acts as a fair coin flip.
+    A belief ``b`` in [-1, 1] acts as +1 with probability ``(1 + b) / 2``, so
+    +1 and -1 act as themselves and March's 0 acts as a fair coin flip. Only
+    beliefs strictly between -1 and +1 take a random draw, one each, in
+    row-major order; the others are certain.
     """
-    plus = rng.random(beliefs.shape) < 0.5 * (1.0 + beliefs)
-    return np.where(plus, 1.0, -1.0)
+    actions = np.array(beliefs, dtype=float, order="C")
+    flat = actions.reshape(-1)
+    uncertain = np.flatnonzero(np.abs(flat) < 1.0)
+    plus = rng.random(uncertain.size) < 0.5 * (1.0 + flat[uncertain])
+    flat[uncertain] = np.where(plus, 1.0, -1.0)
+    return actions
 
 
 def random_beliefs(

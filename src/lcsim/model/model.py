@@ -61,6 +61,10 @@ SCHEDULE: tuple[tuple[str, Callable], ...] = (
 #: Months of net benefit kept per member (the largest allowed patience).
 NET_HISTORY = 24
 
+#: Bits of a tie key (see :func:`tie_keys`) that hold the higher member row.
+TIE_KEY_BITS = 32
+TIE_KEY_MASK = (1 << TIE_KEY_BITS) - 1
+
 LEDGER_COUNTS = ("projects_started", "projects_succeeded", "innovations")
 LEDGER_FLOWS = ("flow_company_company", "flow_institution_company", "flow_platform")
 
@@ -127,7 +131,8 @@ class LearningCommunityModel(mesa.Model):
             "trust_ba": (float, (), 0.5),
             "active": (bool, (), True),
         }, capacity=4096)
-        self._tied: set[tuple[int, int]] = set()
+        # Sorted keys (see tie_keys) of the active ties, for membership tests.
+        self._tie_keys = np.zeros(0, dtype=np.int64)
         self._tie_index: tuple[np.ndarray, np.ndarray] | None = None
         self._staff_index: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -215,34 +220,40 @@ class LearningCommunityModel(mesa.Model):
 
     def add_ties(self, a: np.ndarray, b: np.ndarray) -> None:
         """Tie member pairs (a[i], b[i]) that are not tied yet."""
-        pairs = {
-            (min(int(x), int(y)), max(int(x), int(y)))
-            for x, y in zip(a, b, strict=True)
-            if x != y
-        } - self._tied
-        if not pairs:
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        keys = np.unique(tie_keys(a, b)[a != b])
+        keys = keys[~self._known_ties(keys)]
+        if keys.size == 0:
             return
-        new = np.array(sorted(pairs), dtype=np.int64)
         initial = self.params.trust.initial
-        self.ties.append(len(new), a=new[:, 0], b=new[:, 1], trust_ab=initial,
-                         trust_ba=initial)
-        self._tied |= pairs
+        self.ties.append(keys.size, a=keys >> TIE_KEY_BITS, b=keys & TIE_KEY_MASK,
+                         trust_ab=initial, trust_ba=initial)
+        self._tie_keys = np.union1d(self._tie_keys, keys)
         self._tie_index = None
+
+    def _known_ties(self, keys: np.ndarray) -> np.ndarray:
+        known = self._tie_keys
+        if known.size == 0:
+            return np.zeros(keys.shape, dtype=bool)
+        at = np.minimum(np.searchsorted(known, keys), known.size - 1)
+        return known[at] == keys
 
     def _drop_ties(self, rows: np.ndarray) -> None:
         ties = self.ties
         gone = ties["active"] & (np.isin(ties["a"], rows) | np.isin(ties["b"], rows))
+        if not gone.any():
+            return
         ties["active"][gone] = False
-        for a, b in zip(ties["a"][gone], ties["b"][gone], strict=True):
-            self._tied.discard((int(a), int(b)))
+        live = ties["active"]
+        self._tie_keys = np.sort(tie_keys(ties["a"][live], ties["b"][live]))
         self._tie_index = None
 
-    def are_tied(self, member: int, others: np.ndarray) -> np.ndarray:
-        """Whether ``member`` is tied to each of ``others``."""
-        return np.array(
-            [(min(member, int(o)), max(member, int(o))) in self._tied for o in others],
-            dtype=bool,
-        )
+    def are_tied(self, member: int | np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Whether ``member`` (one row, or one per entry) is tied to each of ``others``."""
+        others = np.asarray(others, dtype=np.int64)
+        member = np.broadcast_to(np.asarray(member, dtype=np.int64), others.shape)
+        return self._known_ties(tie_keys(member, others))
 
     def degree(self) -> np.ndarray:
         """Active ties of every member."""
@@ -294,9 +305,14 @@ class LearningCommunityModel(mesa.Model):
 
     # ------------------------------------------------------------ knowledge
 
-    def random_employees(self, orgs: np.ndarray) -> np.ndarray:
-        """One present employee drawn at random from each given organisation."""
-        if self._staff_index is None:
+    def staff_by_organisation(self) -> tuple[np.ndarray, np.ndarray]:
+        """Present employees grouped by organisation: ``(start, staff)``.
+
+        ``staff`` holds the rows of present employees ordered by organisation
+        (and by row within one); organisation ``o`` has
+        ``staff[start[o]:start[o + 1]]``. Cached until staff join or leave.
+        """
+        if self._staff_index is None or len(self._staff_index[0]) <= len(self.organisations):
             employees = self.employees
             present = np.flatnonzero(employees["present"])
             owner = employees["org"][present]
@@ -304,7 +320,11 @@ class LearningCommunityModel(mesa.Model):
             counts = np.bincount(owner, minlength=len(self.organisations))
             start = np.concatenate([[0], np.cumsum(counts)])
             self._staff_index = (start, present[order])
-        start, staff = self._staff_index
+        return self._staff_index
+
+    def random_employees(self, orgs: np.ndarray) -> np.ndarray:
+        """One present employee drawn at random from each given organisation."""
+        start, staff = self.staff_by_organisation()
         size = start[orgs + 1] - start[orgs]
         return staff[start[orgs] + (self.rng.random(len(orgs)) * size).astype(np.int64)]
 
@@ -351,6 +371,11 @@ class LearningCommunityModel(mesa.Model):
     def outcomes(self):
         """The tidy outcome table of the run so far (see docs/outputs.md)."""
         return self.recorder.frame()
+
+
+def tie_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One integer per unordered member pair: lower row high, higher row low bits."""
+    return (np.minimum(a, b) << TIE_KEY_BITS) | np.maximum(a, b)
 
 
 def _no_interactions() -> tuple[np.ndarray, ...]:
