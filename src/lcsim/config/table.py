@@ -1,0 +1,165 @@
+"""The parameter table of the model description, rendered from the schema.
+
+:func:`parameter_table_markdown` turns :func:`lcsim.config.params.describe`
+of :class:`~lcsim.config.schema.LcsimConfig` into a Markdown table, so the
+table in ``docs/ODD.md`` cannot drift from the code. Refresh it with::
+
+    .venv/bin/python -m lcsim.config.table          # rewrite docs/ODD.md
+    .venv/bin/python -m lcsim.config.table --check  # exit 1 if it is stale
+
+The table sits between the markers :data:`START` and :data:`END`; the rest
+of the file is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lcsim.config.params import describe
+from lcsim.config.schema import LcsimConfig
+from lcsim.errors import LcsimError
+from lcsim.mechanisms.interventions import Intervention
+
+START = "<!-- parameters:start -->"
+END = "<!-- parameters:end -->"
+
+#: docs/ODD.md of the source tree this module lives in.
+ODD_PATH = Path(__file__).resolve().parents[3] / "docs" / "ODD.md"
+
+HEADER = (
+    "| name | meaning | unit | default | range | source |",
+    "|---|---|---|---|---|---|",
+)
+
+
+def _number(x: Any) -> str:
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    return f"{x:.6g}"
+
+
+def _default(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"`{value}`"
+    if isinstance(value, list | tuple | dict):
+        return f"`{value!r}`"
+    return _number(value)
+
+
+def _range(row: dict[str, Any]) -> str:
+    if row.get("choices"):
+        return "one of " + ", ".join(f"`{c}`" for c in row["choices"])
+    low, high = row.get("low"), row.get("high")
+    if low is not None and high is not None:
+        return f"{_number(low)} to {_number(high)}"
+    if low is not None:
+        return f"≥ {_number(low)}"
+    if high is not None:
+        return f"≤ {_number(high)}"
+    return ""
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _line(row: dict[str, Any]) -> str:
+    cells = (
+        f"`{row['name']}`",
+        _cell(row.get("doc", "")),
+        _cell(row.get("unit") or "–"),
+        _default(row.get("default")),
+        _range(row),
+        _cell(row.get("source", "")),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def parameter_table_markdown() -> str:
+    """Render every config field as one Markdown table, in schema order.
+
+    The fields of one entry of ``scenario.interventions`` follow that key,
+    named ``scenario.interventions[i].FIELD``. A unit of "–" marks a
+    dimensionless number (a share, probability or count).
+    """
+    lines = list(HEADER)
+    for row in describe(LcsimConfig):
+        lines.append(_line(row))
+        if row["name"] == "scenario.interventions":
+            for field in describe(Intervention, prefix="scenario.interventions[i]."):
+                lines.append(_line(field))
+    return "\n".join(lines) + "\n"
+
+
+def replace_block(text: str, block: str) -> str:
+    """Put ``block`` between the markers in ``text``, replacing what was there."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise LcsimError(
+            f"the parameter table markers are missing: the file needs {START} "
+            f"followed by {END}"
+        )
+    head = text[: start + len(START)]
+    return f"{head}\n{block}{text[end:]}"
+
+
+def current_block(text: str) -> str:
+    """The text between the markers (without them), or "" if they are missing."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return ""
+    return text[start + len(START): end].lstrip("\n")
+
+
+def write_table(path: Path = ODD_PATH) -> bool:
+    """Rewrite the table in ``path`` atomically; return whether it changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    updated = replace_block(text, parameter_table_markdown())
+    if updated == text:
+        return False
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(updated)
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite (or with ``--check``, only compare) the table in docs/ODD.md."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    paths = [a for a in args if a != "--check"]
+    path = Path(paths[0]) if paths else ODD_PATH
+    try:
+        if check:
+            stale = current_block(path.read_text(encoding="utf-8")) != (
+                parameter_table_markdown()
+            )
+            if stale:
+                print(f"{path}: the parameter table is out of date; run "
+                      ".venv/bin/python -m lcsim.config.table", file=sys.stderr)
+            return 1 if stale else 0
+        changed = write_table(path)
+    except (OSError, LcsimError) as error:
+        print(f"lcsim.config.table: error: {error}", file=sys.stderr)
+        return 2
+    print(f"{path}: parameter table {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
