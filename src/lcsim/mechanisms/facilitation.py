@@ -17,7 +17,15 @@ whatever the size. The effort is spent in this order:
    (Akkerman & Bakker 2011), see :mod:`.knowledge_exchange`;
 3. *brokering ties*, ``broker_cost`` each: a new tie between two engaged
    members who are not yet tied, the second drawn among those furthest
-   away in knowledge (Dhanaraj & Parkhe 2006).
+   away in knowledge (Dhanaraj & Parkhe 2006): an engaged member is drawn
+   at random, and its new partner at random among the engaged members not
+   yet tied to it whose cognitive distance to it is at least the upper
+   quartile of those members' distances (the value of rank
+   ceil(0.75 (n - 1)) in ascending order, n the number of such members,
+   which is where numpy's linearly interpolated quartile falls). Ties are
+   brokered one after another: a tie brokered earlier in the month counts
+   as existing for later ones. A broker action for a member with no one
+   left to tie to is spent without effect.
 
 With facilitation off, nobody is welcomed, there are no boundary objects
 and no brokered ties.
@@ -103,6 +111,70 @@ def governance_efficiency(mode: str, members: np.ndarray, params: Params) -> np.
     return np.full(members.shape, params.nao_efficiency)
 
 
+def spend_effort(
+    budget: np.ndarray, waiting: np.ndarray, engaged: np.ndarray, params: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each community's effort over welcomes, a boundary object and ties.
+
+    Args:
+        budget: Effort of each community's facilitator this month.
+        waiting: Newcomers not yet welcomed, per community.
+        engaged: Engaged members, per community.
+        params: Costs of each action.
+
+    Returns:
+        Newcomers to welcome, whether there is a boundary object, and ties
+        to broker, per community.
+    """
+    n = len(budget)
+    welcomes = np.zeros(n, dtype=np.int64)
+    boundary = np.zeros(n, dtype=bool)
+    brokers = np.zeros(n, dtype=np.int64)
+    for c in range(n):
+        left = float(budget[c])
+        while welcomes[c] < waiting[c] and left >= params.welcome_cost:
+            welcomes[c] += 1
+            left -= params.welcome_cost
+        if left >= params.boundary_cost:
+            boundary[c] = True
+            left -= params.boundary_cost
+        while left >= params.broker_cost and params.broker_cost > 0 and engaged[c] > 2:
+            brokers[c] += 1
+            left -= params.broker_cost
+    return welcomes, boundary, brokers
+
+
+def far_partners(
+    distance: np.ndarray, segment: np.ndarray, n_segments: int, draw: np.ndarray
+) -> np.ndarray:
+    """Pick one candidate per segment among those in its upper distance quartile.
+
+    Args:
+        distance: Distance of each candidate, grouped by segment (segments
+            ascending, candidates in their own order within one).
+        segment: Segment of each candidate, non-decreasing.
+        n_segments: Number of segments.
+        draw: One uniform number in [0, 1) per segment.
+
+    Returns:
+        Index of the picked candidate per segment, -1 for an empty segment.
+    """
+    counts = np.bincount(segment, minlength=n_segments)
+    start = np.concatenate([[0], np.cumsum(counts)])
+    order = np.lexsort((distance, segment))
+    rank = -((-3 * (counts - 1)) // 4)
+    filled = counts > 0
+    threshold = np.full(n_segments, np.inf)
+    threshold[filled] = distance[order[start[:-1][filled] + rank[filled]]]
+    far = np.flatnonzero(distance >= threshold[segment])
+    n_far = np.bincount(segment[far], minlength=n_segments)
+    far_start = np.concatenate([[0], np.cumsum(n_far)])
+    picked = np.full(n_segments, -1, dtype=np.int64)
+    pick = (draw[filled] * n_far[filled]).astype(np.int64)
+    picked[filled] = far[far_start[:-1][filled] + pick]
+    return picked
+
+
 def step(model: LearningCommunityModel) -> None:
     """Spend each community's facilitation effort for this month."""
     p: Params = model.params.facilitation
@@ -110,33 +182,83 @@ def step(model: LearningCommunityModel) -> None:
     if not p.enabled:
         return
     members = model.members
-    rng = model.rng
+    n_comm = model.n_communities
     community = members["community"]
-    active = members["active"]
-    size = np.bincount(community, weights=active, minlength=model.n_communities)
+    size = np.bincount(community, weights=members["active"], minlength=n_comm)
     budget = p.capacity * governance_efficiency(p.governance, size, p)
-    codes = model.organisations["code"]
 
-    for c in range(model.n_communities):
-        left = budget[c]
-        in_c = community == c
-        for newcomer in np.flatnonzero(in_c & members["newcomer"] & ~members["welcomed"]):
-            if left < p.welcome_cost:
-                break
-            members["welcomed"][newcomer] = True
-            left -= p.welcome_cost
-        if left >= p.boundary_cost:
-            model.boundary_reduction[c] = p.boundary_reduction
-            left -= p.boundary_cost
-        engaged = np.flatnonzero(in_c & members["engaged"])
-        while left >= p.broker_cost and p.broker_cost > 0 and engaged.size > 2:
-            left -= p.broker_cost
-            first = int(engaged[rng.integers(engaged.size)])
-            others = engaged[(engaged != first) & ~model.are_tied(first, engaged)]
-            if others.size == 0:
-                continue
-            distance = cognitive_distance(
-                codes[members["org"][first]], codes[members["org"][others]]
-            )
-            far = others[distance >= np.quantile(distance, 0.75)]
-            model.add_ties(np.array([first]), far[rng.integers(far.size)][None])
+    waiting = np.flatnonzero(members["newcomer"] & ~members["welcomed"])
+    waiting = waiting[np.argsort(community[waiting], kind="stable")]
+    engaged = np.flatnonzero(members["engaged"])
+    engaged = engaged[np.argsort(community[engaged], kind="stable")]
+    n_waiting = np.bincount(community[waiting], minlength=n_comm)
+    n_engaged = np.bincount(community[engaged], minlength=n_comm)
+    welcomes, boundary, brokers = spend_effort(budget, n_waiting, n_engaged, p)
+
+    # Welcome the longest waiting newcomers (lowest rows) of each community.
+    first_waiting = np.concatenate([[0], np.cumsum(n_waiting)])[:-1]
+    rank = np.arange(waiting.size) - np.repeat(first_waiting, n_waiting)
+    members["welcomed"][waiting[rank < welcomes[community[waiting]]]] = True
+    model.boundary_reduction[boundary] = p.boundary_reduction
+    if brokers.any():
+        broker_ties(model, engaged, n_engaged, np.repeat(np.arange(n_comm), brokers))
+
+
+def broker_ties(
+    model: LearningCommunityModel, engaged: np.ndarray, n_engaged: np.ndarray,
+    communities: np.ndarray,
+) -> None:
+    """Broker one tie per entry of ``communities``, in order.
+
+    Args:
+        model: The model.
+        engaged: Engaged members grouped by community, ascending within one.
+        n_engaged: Engaged members per community.
+        communities: The community of each tie to broker.
+    """
+    rng = model.rng
+    first_engaged = np.concatenate([[0], np.cumsum(n_engaged)])
+    start = first_engaged[communities]
+    size = n_engaged[communities]
+    first = engaged[start + (rng.random(communities.size) * size).astype(np.int64)]
+    draw = rng.random(communities.size)
+    partner = _far_partners(model, engaged, start, size, first, draw)
+
+    # A tie only changes the options of a later draw whose member is one of
+    # its ends; redo those draws one by one with the ties made before them.
+    made: list[tuple[int, int]] = []
+    touched: set[int] = set()
+    for j in range(communities.size):
+        member = int(first[j])
+        if member in touched:
+            model.add_ties(*np.array(made, dtype=np.int64).reshape(-1, 2).T)
+            made = []
+            partner[j] = _far_partners(
+                model, engaged, start[j:j + 1], size[j:j + 1], first[j:j + 1], draw[j:j + 1]
+            )[0]
+        if partner[j] >= 0:
+            made.append((member, int(partner[j])))
+            touched.update(made[-1])
+    if made:
+        model.add_ties(*np.array(made, dtype=np.int64).T)
+
+
+def _far_partners(
+    model: LearningCommunityModel, engaged: np.ndarray, start: np.ndarray,
+    size: np.ndarray, first: np.ndarray, draw: np.ndarray,
+) -> np.ndarray:
+    """For each ``first``, a far untied engaged member of its community, or -1."""
+    n = first.size
+    segment = np.repeat(np.arange(n), size)
+    offset = np.arange(segment.size) - np.repeat(np.cumsum(size) - size, size)
+    candidate = engaged[start[segment] + offset]
+    member = first[segment]
+    free = np.flatnonzero((candidate != member) & ~model.are_tied(member, candidate))
+    if free.size == 0:
+        return np.full(n, -1, dtype=np.int64)
+    candidate, member, segment = candidate[free], member[free], segment[free]
+    org = model.members["org"]
+    codes = model.organisations["code"]
+    distance = cognitive_distance(codes[org[member]], codes[org[candidate]])
+    picked = far_partners(distance, segment, n, draw)
+    return np.where(picked >= 0, candidate[np.maximum(picked, 0)], -1)

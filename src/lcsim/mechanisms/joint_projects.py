@@ -36,6 +36,9 @@ References:
 
 from __future__ import annotations
 
+import bisect
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -108,9 +111,9 @@ class Project:
 
 def assemble_team(
     initiator: int,
-    candidates: np.ndarray,
-    incumbent: np.ndarray,
-    collaborators: dict[int, set[int]],
+    incumbents: Sequence[int],
+    newcomers: Sequence[int],
+    collaborators: Mapping[int, set[int]],
     params: Params,
     rng: np.random.Generator,
 ) -> list[int]:
@@ -118,41 +121,101 @@ def assemble_team(
 
     Args:
         initiator: The member who starts the project.
-        candidates: Members who may join (engaged, committed enough).
-        incumbent: Whether each candidate has worked on a project before.
+        incumbents: Candidates (engaged, committed enough) who have worked on
+            a project before, ascending.
+        newcomers: The other candidates, ascending.
         collaborators: Past collaborators of each member.
         params: Team size and Guimerà's p and q.
         rng: The model's generator.
 
     Returns:
-        The team, initiator first; shorter than ``team_size`` when the pool
-        runs out.
+        The team, initiator first; shorter than ``team_size`` when the
+        candidates run out.
     """
     team = [initiator]
-    pool = {int(c): bool(i) for c, i in zip(candidates, incumbent, strict=True)}
-    pool.pop(initiator, None)
-    while len(team) < params.team_size and pool:
+    on_team = {initiator}
+    taken = [_count_in(incumbents, team), _count_in(newcomers, team)]
+    while len(team) < params.team_size:
+        left = [len(incumbents) - taken[0], len(newcomers) - taken[1]]
+        if left[0] + left[1] == 0:
+            break
         want_incumbent = rng.random() < params.incumbent_share
-        options = [c for c, inc in pool.items() if inc == want_incumbent]
+        kind = 0 if want_incumbent else 1
+        chosen = None
         if want_incumbent and rng.random() < params.repeat_share:
-            past = set().union(*(collaborators.get(t, set()) for t in team))
-            repeat = [c for c in options if c in past]
-            options = repeat or options
-        if not options:
-            options = list(pool)
-        chosen = options[int(rng.integers(len(options)))]
+            past = set().union(*(collaborators.get(t, ()) for t in team))
+            repeat = sorted(c for c in past - on_team if _contains(incumbents, c))
+            if repeat:
+                chosen = repeat[int(rng.random() * len(repeat))]
+        if chosen is None:
+            groups = [incumbents if want_incumbent else newcomers]
+            if left[kind] == 0:
+                groups = [incumbents, newcomers]
+            chosen = _draw_outside(groups, on_team, rng)
         team.append(chosen)
-        del pool[chosen]
+        on_team.add(chosen)
+        taken[0 if _contains(incumbents, chosen) else 1] += 1
     return team
+
+
+def _contains(ascending: Sequence[int], value: int) -> bool:
+    at = bisect.bisect_left(ascending, value)
+    return at < len(ascending) and ascending[at] == value
+
+
+def _count_in(ascending: Sequence[int], values: list[int]) -> int:
+    return sum(_contains(ascending, v) for v in values)
+
+
+def _draw_outside(
+    groups: list[Sequence[int]], excluded: set[int], rng: np.random.Generator
+) -> int:
+    """A uniform draw from the groups (taken together) outside ``excluded``.
+
+    Draws again when it hits an excluded candidate; the caller makes sure
+    one is left.
+    """
+    total = sum(len(g) for g in groups)
+    while True:
+        k = int(rng.random() * total)
+        for group in groups:
+            if k < len(group):
+                break
+            k -= len(group)
+        if group[k] not in excluded:
+            return int(group[k])
+
+
+def success_chances(
+    codes: np.ndarray, on_team: np.ndarray, reality: np.ndarray, optimum: float
+) -> np.ndarray:
+    """Chance of success of teams, from their members' organisational codes.
+
+    Args:
+        codes: Codes of each team's places, shape (..., places, m).
+        on_team: Which places hold a member, shape (..., places).
+        reality: The frontier, shape (m,).
+        optimum: Team diversity at which success peaks.
+    """
+    levels = np.where(on_team[..., None], 0.5 * (1.0 + codes * reality), -np.inf)
+    quality = levels.max(axis=-2).mean(axis=-1)
+    i, j = _pairs(on_team.shape[-1])
+    pair = on_team[..., i] & on_team[..., j]
+    distance = cognitive_distance(codes[..., i, :], codes[..., j, :])
+    n_pairs = pair.sum(axis=-1)
+    diversity = np.divide((distance * pair).sum(axis=-1), n_pairs,
+                          out=np.zeros(n_pairs.shape), where=n_pairs > 0)
+    return quality * learning_effectiveness(diversity, optimum)
 
 
 def success_probability(codes: np.ndarray, reality: np.ndarray, optimum: float) -> float:
     """Chance that a team with these organisational codes succeeds."""
-    levels = 0.5 * (1.0 + codes * reality)
-    quality = levels.max(axis=0).mean()
-    i, j = np.triu_indices(len(codes), k=1)
-    diversity = cognitive_distance(codes[i], codes[j]).mean() if i.size else 0.0
-    return float(quality * learning_effectiveness(diversity, optimum))
+    return float(success_chances(codes, np.ones(len(codes), dtype=bool), reality, optimum))
+
+
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, k=1)
 
 
 def step(model: LearningCommunityModel) -> None:
@@ -169,65 +232,99 @@ def start_projects(model: LearningCommunityModel, p: Params) -> None:
     rng = model.rng
     engaged = members["engaged"]
     community = members["community"]
-    expected = p.start_rate * np.bincount(
-        community, weights=engaged, minlength=model.n_communities
-    )
-    for c in np.flatnonzero(expected > 0):
-        eligible = np.flatnonzero(
-            engaged & (community == c)
-            & (members["commitment"] >= p.attractiveness_threshold)
-        )
-        for _ in range(int(rng.poisson(expected[c]))):
-            if eligible.size < 2:
-                break
-            initiator = int(eligible[rng.integers(eligible.size)])
-            team = assemble_team(
-                initiator, eligible, members["incumbent"][eligible],
-                model.collaborators, p, rng,
-            )
-            if len(team) < 2:
-                continue
+    n_comm = model.n_communities
+    expected = p.start_rate * np.bincount(community, weights=engaged, minlength=n_comm)
+    wanted = np.zeros(n_comm, dtype=np.int64)
+    wanted[expected > 0] = rng.poisson(expected[expected > 0])
+    if not wanted.any():
+        return
+
+    # Candidates of every community, ascending rows, split by experience.
+    eligible = np.flatnonzero(engaged & (members["commitment"] >= p.attractiveness_threshold))
+    eligible = eligible[np.argsort(community[eligible], kind="stable")]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(community[eligible],
+                                                        minlength=n_comm))])
+    for c in np.flatnonzero(wanted):
+        pool = eligible[bounds[c]:bounds[c + 1]]
+        if pool.size < 2:
+            continue
+        experienced = members["incumbent"][pool]
+        incumbents, newcomers = pool[experienced].tolist(), pool[~experienced].tolist()
+        candidates = pool.tolist()
+        for _ in range(int(wanted[c])):
+            initiator = candidates[int(rng.random() * len(candidates))]
+            team = assemble_team(initiator, incumbents, newcomers, model.collaborators,
+                                 p, rng)
             model.projects.append(
-                Project(c, np.array(team), model.steps, model.steps + p.duration)
+                Project(int(c), np.array(team), model.steps, model.steps + p.duration)
             )
-            model.ledger["projects_started"][c] += 1
+        model.ledger["projects_started"][c] += wanted[c]
 
 
 def finish_projects(model: LearningCommunityModel, p: Params) -> None:
+    """Judge every project due this month, in the order they started."""
+    due = [project for project in model.projects if project.ends <= model.steps]
+    if not due:
+        return
+    model.projects = [project for project in model.projects if project.ends > model.steps]
     members = model.members
     codes = model.organisations["code"]
     reality = model.reality
     rng = model.rng
-    ongoing = []
-    for project in model.projects:
-        if project.ends > model.steps:
-            ongoing.append(project)
-            continue
-        team = project.team[members["active"][project.team]]
+
+    # Teams as rows of places; members who left no longer count.
+    active = members["active"]
+    teams = [project.team[active[project.team]] for project in due]
+    sizes = np.array([team.size for team in teams])
+    on_team = np.arange(sizes.max()) < sizes[:, None]
+    places = np.zeros(on_team.shape, dtype=np.int64)
+    places[on_team] = np.concatenate(teams)
+    orgs = members["org"][places]
+    chance = success_chances(codes[orgs], on_team, reality, p.diversity_optimum)
+    draw = rng.random(len(due))
+
+    # A success changes its members' codes; a later team that shares one of
+    # those organisations is judged on the changed codes.
+    changed: set[int] = set()
+    worked: list[np.ndarray] = []
+    for k, project in enumerate(due):
+        team = teams[k]
         if team.size < 2:
             project.succeeded = False
             continue
-        orgs = members["org"][team]
-        team_codes = codes[orgs]
-        chance = success_probability(team_codes, reality, p.diversity_optimum)
-        project.succeeded = bool(rng.random() < chance)
-        model.add_collaboration(team)
-        members["incumbent"][team] = True
-        if not project.succeeded:
-            continue
-        best = team_codes[np.argmax(team_codes * reality, axis=0), np.arange(len(reality))]
-        unknown = best * reality < 1.0
-        found = unknown & (rng.random(len(reality)) < p.discovery)
-        best = np.where(found, reality, best)
-        project.innovation = bool(found.any())
-        share = np.where(found, 1.0, p.team_learning)[None, :]
-        delta = absorb(team_codes, np.broadcast_to(best, team_codes.shape), reality, share)
-        codes[orgs] = np.clip(team_codes + delta, -1.0, 1.0)
-        gained = level_gain(delta, reality)
-        knowledge_value = model.params.engagement.knowledge_value
-        members["value"][team] += p.project_value + knowledge_value * gained
-        model.on_project_success(project, best)
-        c = project.community
-        model.ledger["projects_succeeded"][c] += 1
-        model.ledger["innovations"][c] += int(project.innovation)
-    model.projects = ongoing
+        worked.append(team)
+        team_orgs = orgs[k, : team.size]
+        if changed and not changed.isdisjoint(team_orgs.tolist()):
+            chance[k] = success_probability(codes[team_orgs], reality, p.diversity_optimum)
+        project.succeeded = bool(draw[k] < chance[k])
+        if project.succeeded:
+            succeed(model, project, team, team_orgs, p)
+            changed.update(team_orgs.tolist())
+    if worked:
+        model.add_collaborations(worked)
+        members["incumbent"][np.concatenate(worked)] = True
+
+
+def succeed(
+    model: LearningCommunityModel, project: Project, team: np.ndarray,
+    orgs: np.ndarray, p: Params,
+) -> None:
+    """Book a project's success: learning, discovery, value and the ledger."""
+    codes = model.organisations["code"]
+    reality = model.reality
+    team_codes = codes[orgs]
+    best = team_codes[np.argmax(team_codes * reality, axis=0), np.arange(len(reality))]
+    unknown = best * reality < 1.0
+    found = unknown & (model.rng.random(len(reality)) < p.discovery)
+    best = np.where(found, reality, best)
+    project.innovation = bool(found.any())
+    share = np.where(found, 1.0, p.team_learning)[None, :]
+    delta = absorb(team_codes, np.broadcast_to(best, team_codes.shape), reality, share)
+    codes[orgs] = np.clip(team_codes + delta, -1.0, 1.0)
+    gained = level_gain(delta, reality)
+    knowledge_value = model.params.engagement.knowledge_value
+    model.members["value"][team] += p.project_value + knowledge_value * gained
+    model.on_project_success(project, best)
+    c = project.community
+    model.ledger["projects_succeeded"][c] += 1
+    model.ledger["innovations"][c] += int(project.innovation)

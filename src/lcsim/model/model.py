@@ -9,6 +9,7 @@ agents that expose it. One step is one month; the mechanisms in
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -222,14 +223,16 @@ class LearningCommunityModel(mesa.Model):
         """Tie member pairs (a[i], b[i]) that are not tied yet."""
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        keys = np.unique(tie_keys(a, b)[a != b])
+        keys = np.sort(tie_keys(a, b)[a != b])
+        keys = keys[np.concatenate([keys[:1] == keys[:1], keys[1:] != keys[:-1]])]
         keys = keys[~self._known_ties(keys)]
         if keys.size == 0:
             return
         initial = self.params.trust.initial
         self.ties.append(keys.size, a=keys >> TIE_KEY_BITS, b=keys & TIE_KEY_MASK,
                          trust_ab=initial, trust_ba=initial)
-        self._tie_keys = np.union1d(self._tie_keys, keys)
+        at = np.searchsorted(self._tie_keys, keys)
+        self._tie_keys = np.insert(self._tie_keys, at, keys)
         self._tie_index = None
 
     def _known_ties(self, keys: np.ndarray) -> np.ndarray:
@@ -265,12 +268,20 @@ class LearningCommunityModel(mesa.Model):
 
     def add_collaboration(self, team: np.ndarray) -> None:
         """Record that a team worked together: they become collaborators and tied."""
-        team = [int(t) for t in team]
-        for i in team:
-            self.collaborators[i].update(t for t in team if t != i)
-        i, j = np.triu_indices(len(team), k=1)
-        members = np.array(team)
-        self.add_ties(members[i], members[j])
+        self.add_collaborations([team])
+
+    def add_collaborations(self, teams: list[np.ndarray]) -> None:
+        """Record that each team worked together (see :meth:`add_collaboration`)."""
+        a, b = [], []
+        for team in teams:
+            team = [int(t) for t in team]
+            for i in team:
+                self.collaborators[i].update(t for t in team if t != i)
+            i, j = _pairs(len(team))
+            a.append(np.asarray(team, dtype=np.int64)[i])
+            b.append(np.asarray(team, dtype=np.int64)[j])
+        if a:
+            self.add_ties(np.concatenate(a), np.concatenate(b))
 
     def draw_partners(self, seekers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Draw one random active tie of each seeker; return (tie, partner) rows.
@@ -376,6 +387,12 @@ class LearningCommunityModel(mesa.Model):
 def tie_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One integer per unordered member pair: lower row high, higher row low bits."""
     return (np.minimum(a, b) << TIE_KEY_BITS) | np.maximum(a, b)
+
+
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both ends of every pair among ``n`` places (upper triangle, row by row)."""
+    return np.triu_indices(n, k=1)
 
 
 def _no_interactions() -> tuple[np.ndarray, ...]:
