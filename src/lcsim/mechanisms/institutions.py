@@ -74,13 +74,19 @@ def allocate_visits(
     """Split an institution's whole visits over communities by demand.
 
     The expected number of visits to each community is ``capacity x demand /
-    sum(demand)``; whole visits are drawn multinomially.
+    sum(demand)``; whole visits are drawn multinomially. ``demand`` may hold
+    one row per institution (shape (k, n)); each row is split on its own.
     """
-    total = demand.sum()
-    if total <= 0 or capacity <= 0:
-        return np.zeros(len(demand), dtype=int)
-    visits = int(np.floor(capacity) + (rng.random() < capacity % 1))
-    return rng.multinomial(visits, demand / total)
+    demand = np.asarray(demand, dtype=float)
+    total = demand.sum(axis=-1, keepdims=True)
+    if capacity <= 0:
+        return np.zeros(demand.shape, dtype=int)
+    wanted = total[..., 0] > 0
+    whole = np.floor(capacity) + (rng.random(wanted.shape) < capacity % 1)
+    visits = np.where(wanted, whole, 0).astype(np.int64)
+    share = np.divide(demand, total, out=np.full(demand.shape, 1.0 / demand.shape[-1]),
+                      where=total > 0)
+    return rng.multinomial(visits, share)
 
 
 def step(model: LearningCommunityModel) -> None:
@@ -99,26 +105,26 @@ def step(model: LearningCommunityModel) -> None:
     codes[institutions] = block
     renew_students(model, institutions, p)
 
+    # Engaged member companies of every community, grouped by community.
     members = model.members
-    is_company = orgs["kind"][members["org"]] == 0
-    engaged_companies = members["engaged"] & is_company
-    demand = np.bincount(
-        members["community"], weights=engaged_companies, minlength=model.n_communities
-    )
-    teachers, learners = [], []
-    for inst in institutions:
-        served = model.served_communities[inst]
-        visits = allocate_visits(p.capacity, demand[served], rng)
-        for c, k in zip(served, visits, strict=True):
-            pool = np.flatnonzero(engaged_companies & (members["community"] == c))
-            if k == 0 or pool.size == 0:
-                continue
-            learners.append(pool[rng.integers(pool.size, size=k)])
-            teachers.append(np.full(k, inst))
-    if not learners:
+    n_comm = model.n_communities
+    community = members["community"]
+    pool = np.flatnonzero(members["engaged"] & (orgs["kind"][members["org"]] == 0))
+    pool = pool[np.argsort(community[pool], kind="stable")]
+    demand = np.bincount(community[pool], minlength=n_comm)
+    first = np.concatenate([[0], np.cumsum(demand)])[:-1]
+
+    # Visits of each institution to each community it serves.
+    serves = np.zeros((institutions.size, n_comm), dtype=bool)
+    for i, inst in enumerate(institutions):
+        serves[i, model.served_communities[inst]] = True
+    visits = allocate_visits(p.capacity, demand * serves, rng)
+    teacher_org = np.repeat(np.repeat(institutions, n_comm), visits.ravel())
+    visited = np.repeat(np.tile(np.arange(n_comm), institutions.size), visits.ravel())
+    teacher_org, visited = teacher_org[demand[visited] > 0], visited[demand[visited] > 0]
+    if visited.size == 0:
         return
-    learner = np.concatenate(learners)
-    teacher_org = np.concatenate(teachers)
+    learner = pool[first[visited] + (rng.random(visited.size) * demand[visited]).astype(np.int64)]
     learner_org = members["org"][learner]
     level = knowledge_level(codes[learner_org], model.reality)
     gains = exchange(
@@ -135,12 +141,12 @@ def step(model: LearningCommunityModel) -> None:
 
 
 def renew_students(model: LearningCommunityModel, institutions: np.ndarray, p: Params) -> None:
-    employees = model.employees
-    staff = np.flatnonzero(
-        employees["present"] & np.isin(employees["org"], institutions)
-    )
+    start, staff = model.staff_by_organisation()
+    size = start[institutions + 1] - start[institutions]
+    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    staff = staff[np.repeat(start[institutions], size) + offset]
     renewed = staff[model.rng.random(staff.size) < p.student_turnover]
     if renewed.size:
-        employees["beliefs"][renewed] = random_beliefs(
+        model.employees["beliefs"][renewed] = random_beliefs(
             model.rng, (renewed.size, model.reality.size), model.reality, p.student_accuracy
         )

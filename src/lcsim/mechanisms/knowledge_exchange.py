@@ -133,9 +133,23 @@ def exchange(
         * weight
     )
     delta = absorb(receiver_beliefs, source_beliefs, reality, np.minimum(share, 1.0))
-    np.add.at(beliefs, receivers, delta)
-    np.clip(beliefs, -1.0, 1.0, out=beliefs)
+    add_rows(beliefs, receivers, delta)
     return level_gain(delta, reality)
+
+
+def add_rows(values: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
+    """Add ``delta[i]`` to ``values[rows[i]]`` in place and keep them in [-1, 1].
+
+    A row that appears several times gets the sum of its changes. Rows not
+    given are left as they are.
+    """
+    order = np.argsort(rows, kind="stable")
+    rows, delta = rows[order], delta[order]
+    first = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    if first.size < rows.size:
+        delta = np.add.reduceat(delta, first, axis=0)
+        rows = rows[first]
+    values[rows] = np.clip(values[rows] + delta, -1.0, 1.0)
 
 
 def step(model: LearningCommunityModel) -> None:

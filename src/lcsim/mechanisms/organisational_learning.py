@@ -80,12 +80,31 @@ def socialise(
     Returns:
         The (row, dimension) indices of the beliefs that moved.
     """
-    differs = np.flatnonzero((codes != 0.0) & (beliefs != codes))
-    moves = differs[rng.random(differs.size) < probability]
-    rows, dims = np.divmod(moves, beliefs.shape[1])
-    before = beliefs[rows, dims]
-    beliefs[rows, dims] = before + np.clip(codes[rows, dims] - before, -1.0, 1.0)
+    rows, dims = np.divmod(socialisation_targets(beliefs, codes), beliefs.shape[1])
+    moved, after = step_towards(beliefs[rows, dims], codes[rows, dims], probability, rng)
+    rows, dims = rows[moved], dims[moved]
+    beliefs[rows, dims] = after
     return rows, dims
+
+
+def socialisation_targets(beliefs: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Flat (row-major) positions where the code holds a view the belief lacks."""
+    differs = np.not_equal(codes, 0.0)
+    differs &= beliefs != codes
+    return np.flatnonzero(differs)
+
+
+def step_towards(
+    before: np.ndarray, target: np.ndarray, probability: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which beliefs move one step towards their code, and where they end.
+
+    Returns the positions in ``before`` that move (one draw each) and the
+    moved values.
+    """
+    moved = np.flatnonzero(rng.random(before.size) < probability)
+    start = before[moved]
+    return moved, start + np.clip(target[moved] - start, -1.0, 1.0)
 
 
 def organisation_votes(
@@ -145,10 +164,17 @@ def replace_staff(
 
     Returns the indices of the replaced rows.
     """
-    leavers = np.flatnonzero(rng.random(len(beliefs)) < probability)
-    if leavers.size:
-        beliefs[leavers] = random_beliefs(rng, (leavers.size, beliefs.shape[1]))
+    leavers, newcomers = staff_turnover(len(beliefs), beliefs.shape[1], probability, rng)
+    beliefs[leavers] = newcomers
     return leavers
+
+
+def staff_turnover(
+    n: int, m: int, probability: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``n`` employees leave, and their successors' uniform beliefs."""
+    leavers = np.flatnonzero(rng.random(n) < probability)
+    return leavers, random_beliefs(rng, (leavers.size, m))
 
 
 def drift_frontier(
@@ -167,17 +193,26 @@ def step(model: LearningCommunityModel) -> None:
     rng = model.rng
     _, staff = model.staff_by_organisation()
     table = model.employees["beliefs"]
-    beliefs = table[staff]
     owners = model.employees["org"][staff]
     codes = model.organisations["code"]
+    m = codes.shape[1]
 
-    actions = act(beliefs, rng)
-    start_codes = codes.copy()
+    # Positions that socialisation may move, read before actions overwrite
+    # the gathered beliefs.
+    beliefs = table[staff]
+    employee_codes = codes[owners]
+    targets = socialisation_targets(beliefs, employee_codes)
+    before = beliefs.reshape(-1)[targets]
+    target_codes = employee_codes.reshape(-1)[targets]
+    del employee_codes
+
+    actions = act(beliefs, rng, out=beliefs)
     learn_code(codes, actions, owners, model.reality, p.code_learning, rng)
 
     # Write back only what changed: the moved beliefs, then the newcomers.
-    rows, dims = socialise(beliefs, start_codes[owners], p.socialisation, rng)
-    table[staff[rows], dims] = beliefs[rows, dims]
-    leavers = replace_staff(beliefs, p.turnover, rng)
-    table[staff[leavers]] = beliefs[leavers]
+    moved, after = step_towards(before, target_codes, p.socialisation, rng)
+    rows = targets[moved] // m
+    np.put(table, staff[rows] * m + (targets[moved] - rows * m), after)
+    leavers, newcomers = staff_turnover(staff.size, m, p.turnover, rng)
+    table[staff[leavers]] = newcomers
     drift_frontier(model.reality, p.frontier_drift, rng)

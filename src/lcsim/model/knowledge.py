@@ -41,20 +41,33 @@ def cognitive_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(a - b).mean(axis=-1)
 
 
-def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def act(
+    beliefs: np.ndarray, rng: np.random.Generator, out: np.ndarray | None = None
+) -> np.ndarray:
     """Draw actions (+1 or -1) from beliefs.
 
     A belief ``b`` in [-1, 1] acts as +1 with probability ``(1 + b) / 2``, so
     +1 and -1 act as themselves and March's 0 acts as a fair coin flip. Only
     beliefs strictly between -1 and +1 take a random draw, one each, in
     row-major order; the others are certain.
+
+    Args:
+        beliefs: Beliefs, any shape.
+        rng: The model's generator.
+        out: C-contiguous array of the beliefs' shape for the actions; may be
+            ``beliefs`` itself. A new array when not given.
     """
-    actions = np.array(beliefs, dtype=float, order="C")
-    flat = actions.reshape(-1)
-    uncertain = np.flatnonzero(np.abs(flat) < 1.0)
+    if out is None:
+        out = np.array(beliefs, dtype=float, order="C")
+    elif out is not beliefs:
+        np.copyto(out, beliefs)
+    flat = out.reshape(-1)
+    uncertain = np.less(flat, 1.0)
+    uncertain &= flat > -1.0
+    uncertain = np.flatnonzero(uncertain)
     plus = rng.random(uncertain.size) < 0.5 * (1.0 + flat[uncertain])
     flat[uncertain] = np.where(plus, 1.0, -1.0)
-    return actions
+    return out
 
 
 def random_beliefs(
