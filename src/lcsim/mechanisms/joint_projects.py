@@ -197,7 +197,7 @@ def success_chances(
         reality: The frontier, shape (m,).
         optimum: Team diversity at which success peaks.
     """
-    levels = np.where(on_team[..., None], 0.5 * (1.0 + codes * reality), -np.inf)
+    levels = np.where(on_team[..., None], 0.5 * (1.0 + codes * reality), 0.0)
     quality = levels.max(axis=-2).mean(axis=-1)
     i, j = _pairs(on_team.shape[-1])
     pair = on_team[..., i] & on_team[..., j]

@@ -41,8 +41,7 @@ import numpy as np
 
 from lcsim.config.params import param
 from lcsim.model.knowledge import (
-    absorb,
-    cognitive_distance,
+    absorb_gap,
     knowledge_level,
     level_gain,
 )
@@ -124,15 +123,16 @@ def exchange(
     """
     if receivers.size == 0:
         return np.zeros(0)
-    receiver_beliefs = beliefs[receivers]
-    distance = cognitive_distance(receiver_beliefs, source_beliefs)
+    gap = beliefs[receivers]
+    np.subtract(source_beliefs, gap, out=gap)
+    distance = 0.5 * np.abs(gap).mean(axis=1)
     share = (
         params.absorption
         * learning_effectiveness(distance, params.optimal_distance, boundary_reduction)
         * absorptive_capacity(receiver_level, params.absorptive_base)
         * weight
     )
-    delta = absorb(receiver_beliefs, source_beliefs, reality, np.minimum(share, 1.0))
+    delta = absorb_gap(gap, reality, np.minimum(share, 1.0))
     add_rows(beliefs, receivers, delta)
     return level_gain(delta, reality)
 
@@ -143,13 +143,20 @@ def add_rows(values: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
     A row that appears several times gets the sum of its changes. Rows not
     given are left as they are.
     """
+    if rows.size == 0:
+        return
     order = np.argsort(rows, kind="stable")
-    rows, delta = rows[order], delta[order]
-    first = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
-    if first.size < rows.size:
-        delta = np.add.reduceat(delta, first, axis=0)
-        rows = rows[first]
-    values[rows] = np.clip(values[rows] + delta, -1.0, 1.0)
+    new = np.concatenate([[True], rows[order[1:]] != rows[order[:-1]]])
+    first = order[new]
+    summed = delta[first]
+    again = order[~new]
+    if again.size:
+        group = np.cumsum(new) - 1
+        np.add.at(summed, group[~new], delta[again])
+    target = values[rows[first]]
+    target += summed
+    np.clip(target, -1.0, 1.0, out=target)
+    values[rows[first]] = target
 
 
 def step(model: LearningCommunityModel) -> None:

@@ -99,8 +99,8 @@ def step(model: LearningCommunityModel) -> None:
     update_reputation(model, p)
     if p.enabled and p.join_rate > 0:
         joiners = rng.poisson(p.join_rate * model.reputation)
-        for c in np.flatnonzero(joiners):
-            model.add_companies(int(c), int(joiners[c]))
+        if joiners.any():
+            model.join_companies(np.repeat(np.arange(model.n_communities), joiners))
 
 
 def update_reputation(model: LearningCommunityModel, p: Params) -> None:

@@ -97,13 +97,27 @@ def absorb(
     source's belief; elsewhere nothing changes (Cowan & Jonard 2004). Returns
     the change, with the receiver's shape; ``share`` broadcasts per row.
     """
-    ahead = source * reality > receiver * reality
+    return absorb_gap(np.subtract(source, receiver, dtype=float), reality, share)
+
+
+def absorb_gap(gap: np.ndarray, reality: np.ndarray, share: np.ndarray | float) -> np.ndarray:
+    """:func:`absorb` from the gap ``source - receiver``, computed in place in ``gap``.
+
+    With reality at +1 or -1 the source is ahead exactly where
+    ``gap x reality > 0``.
+    """
+    ahead = gap * reality > 0.0
     share = np.asarray(share, dtype=float)
     if share.ndim == 1:
         share = share[:, None]
-    return np.where(ahead, share * (source - receiver), 0.0)
+    if np.broadcast_shapes(gap.shape, share.shape) != gap.shape:
+        gap = gap * share
+    else:
+        gap *= share
+    gap *= ahead
+    return gap
 
 
 def level_gain(delta: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Knowledge-level gain of each row from a belief change ``delta``."""
-    return 0.5 * (delta * reality).mean(axis=-1)
+    return (0.5 / reality.size) * (delta @ reality)

@@ -182,7 +182,11 @@ class LearningCommunityModel(mesa.Model):
 
     def add_companies(self, community: int, count: int) -> np.ndarray:
         """Let ``count`` new companies join a community; return their member rows."""
-        return population.add_companies(self, community, count, founders=False)
+        return self.join_companies(np.full(count, community))
+
+    def join_companies(self, communities: np.ndarray) -> np.ndarray:
+        """Let one new company join each given community; return their member rows."""
+        return population.add_companies(self, communities, founders=False)
 
     def leave(self, rows: np.ndarray) -> None:
         """Members leave their community; companies leave the model with their staff."""
@@ -197,13 +201,14 @@ class LearningCommunityModel(mesa.Model):
         members["left"][rows] = self.steps
         self._drop_ties(rows)
         orgs = self.organisations
-        for org in members["org"][rows]:
+        present = self.employees["present"]
+        for org in members["org"][rows].tolist():
             if orgs["kind"][org] == 1 and (members["active"] & (members["org"] == org)).any():
                 continue
             orgs["present"][org] = False
-            agent = self.organisation_agents[int(org)]
+            agent = self.organisation_agents[org]
+            present[[employee.row for employee in agent.employees]] = False
             for employee in agent.employees:
-                self.employees["present"][employee.row] = False
                 employee.remove()
             agent.remove()
         self._staff_index = None
@@ -213,9 +218,10 @@ class LearningCommunityModel(mesa.Model):
         members = self.members
         active = members["active"]
         history = members["net_history"]
-        history[active, :-1] = history[active, 1:]
-        history[active, -1] = net[active]
-        members["months"][active] += 1
+        rows = np.flatnonzero(active)
+        history[rows, :-1] = history[rows, 1:]
+        history[rows, -1] = net[rows]
+        members["months"][rows] += 1
 
     # ---------------------------------------------------------------- ties
 
@@ -244,12 +250,14 @@ class LearningCommunityModel(mesa.Model):
 
     def _drop_ties(self, rows: np.ndarray) -> None:
         ties = self.ties
-        gone = ties["active"] & (np.isin(ties["a"], rows) | np.isin(ties["b"], rows))
-        if not gone.any():
+        leaving = np.zeros(len(self.members), dtype=bool)
+        leaving[rows] = True
+        gone = np.flatnonzero(ties["active"] & (leaving[ties["a"]] | leaving[ties["b"]]))
+        if gone.size == 0:
             return
         ties["active"][gone] = False
-        live = ties["active"]
-        self._tie_keys = np.sort(tie_keys(ties["a"][live], ties["b"][live]))
+        keys = tie_keys(ties["a"][gone], ties["b"][gone])
+        self._tie_keys = np.delete(self._tie_keys, np.searchsorted(self._tie_keys, keys))
         self._tie_index = None
 
     def are_tied(self, member: int | np.ndarray, others: np.ndarray) -> np.ndarray:

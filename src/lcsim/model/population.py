@@ -54,8 +54,8 @@ def community_sizes(n_companies: int, n_communities: int, skew: float) -> np.nda
 
 def draw_staff(size_class: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Staff count per company, log-uniform within its size class."""
-    low = np.array([STAFF_BOUNDS[c][0] for c in size_class], dtype=float)
-    high = np.array([STAFF_BOUNDS[c][1] for c in size_class], dtype=float)
+    bounds = np.array(STAFF_BOUNDS, dtype=float)[size_class]
+    low, high = bounds[:, 0], bounds[:, 1]
     draw = np.exp(rng.uniform(np.log(low), np.log(high + 1)))
     return np.clip(np.floor(draw).astype(int), low.astype(int), high.astype(int))
 
@@ -68,8 +68,8 @@ def build(model: LearningCommunityModel) -> None:
         model.communities.append(LearningCommunity(model, c, f"LC{c + 1:02d}"))
 
     sizes = community_sizes(s.n_companies, s.n_communities, s.community_size_skew)
-    for c, size in enumerate(sizes):
-        add_companies(model, c, int(size), founders=True, wire=False)
+    add_companies(model, np.repeat(np.arange(s.n_communities), sizes), founders=True,
+                  wire=False)
 
     served = assign_institutions(
         s.n_communities, s.n_institutions, s.institutions_per_community_min,
@@ -106,12 +106,24 @@ def assign_institutions(
 
 
 def add_companies(
-    model: LearningCommunityModel, community: int, count: int, *, founders: bool,
+    model: LearningCommunityModel, communities: np.ndarray, *, founders: bool,
     wire: bool = True,
 ) -> np.ndarray:
-    """Create ``count`` companies with staff as members of one community."""
+    """Create companies with staff, one member of each given community.
+
+    Args:
+        model: The model.
+        communities: The community of each new company.
+        founders: Whether they found their communities (else they join).
+        wire: Tie each to members of its community (see ``_attach_newcomers``).
+
+    Returns:
+        Their member rows.
+    """
     s = model.params.scenario
     rng = model.rng
+    communities = np.asarray(communities, dtype=np.int64)
+    count = communities.size
     mix = np.array([s.size_mix.micro, s.size_mix.small, s.size_mix.medium])
     size_class = rng.choice(3, size=count, p=mix / mix.sum())
     staff = draw_staff(size_class, rng)
@@ -119,13 +131,11 @@ def add_companies(
     orgs = model.organisations.append(
         count, kind=0, size_class=size_class, maturity=maturity, code=0.0
     )
-    for org, n_staff in zip(orgs, staff, strict=True):
-        agent = Company(model, int(org))
-        model.organisation_agents[int(org)] = agent
-        _add_staff(model, agent, int(n_staff), accuracy=None)
-    rows = _add_members(model, orgs, community, founders=founders)
-    if wire and rows.size:
-        _attach_newcomers(model, rows, community)
+    _add_staff(model, Company, orgs, staff, accuracy=None)
+    rows = _add_members(model, orgs, communities, founders=founders)
+    if wire:
+        for c in np.flatnonzero(np.bincount(communities, minlength=model.n_communities)):
+            _attach_newcomers(model, rows[communities == c], int(c))
     return rows
 
 
@@ -134,27 +144,34 @@ def add_institution(model: LearningCommunityModel, communities: np.ndarray) -> N
     s = model.params.scenario
     code = random_beliefs(model.rng, (s.knowledge_dimensions,), model.reality,
                           s.institution_accuracy)
-    org = int(model.organisations.append(1, kind=1, code=code)[0])
-    agent = KnowledgeInstitution(model, org)
-    model.organisation_agents[org] = agent
-    model.served_communities[org] = communities
-    _add_staff(model, agent, s.institution_staff, accuracy=s.institution_accuracy)
-    for c in communities:
-        _add_members(model, np.array([org]), int(c), founders=True)
+    orgs = model.organisations.append(1, kind=1, code=code)
+    model.served_communities[int(orgs[0])] = communities
+    _add_staff(model, KnowledgeInstitution, orgs, np.array([s.institution_staff]),
+               accuracy=s.institution_accuracy)
+    _add_members(model, np.repeat(orgs, len(communities)), communities, founders=True)
 
 
-def _add_staff(model, agent, n_staff: int, accuracy: float | None) -> None:
+def _add_staff(model, kind, orgs: np.ndarray, n_staff: np.ndarray,
+               accuracy: float | None) -> None:
+    """Create the organisations' agents and their staff, organisation by organisation."""
     m = model.params.scenario.knowledge_dimensions
-    beliefs = random_beliefs(model.rng, (n_staff, m), model.reality, accuracy)
-    rows = model.employees.append(n_staff, org=agent.row, beliefs=beliefs)
-    for row in rows:
-        employee = Employee(model, int(row))
-        model.employee_agents[int(row)] = employee
-        agent.employees.append(employee)
+    beliefs = random_beliefs(model.rng, (int(n_staff.sum()), m), model.reality, accuracy)
+    rows = model.employees.append(len(beliefs), org=np.repeat(orgs, n_staff),
+                                  beliefs=beliefs).tolist()
+    first = 0
+    for org, n in zip(orgs.tolist(), n_staff.tolist(), strict=True):
+        agent = kind(model, org)
+        model.organisation_agents[org] = agent
+        for row in rows[first:first + n]:
+            employee = Employee(model, row)
+            model.employee_agents[row] = employee
+            agent.employees.append(employee)
+        first += n
     model._staff_index = None
 
 
-def _add_members(model, orgs: np.ndarray, community: int, *, founders: bool) -> np.ndarray:
+def _add_members(model, orgs: np.ndarray, community: int | np.ndarray, *,
+                 founders: bool) -> np.ndarray:
     p = model.params.engagement
     n = len(orgs)
     member_type, threshold, own_level = engagement.draw_member_types(n, p, model.rng)
@@ -187,13 +204,19 @@ def wire_small_world(model: LearningCommunityModel, ring: np.ndarray) -> None:
 
 
 def _attach_newcomers(model, rows: np.ndarray, community: int) -> None:
-    """Tie each newcomer to half its degree of active members of the community."""
+    """Tie each newcomer to half its degree of active members of the community.
+
+    Each newcomer's partners are a uniform sample, without replacement, of
+    the other active members (newcomers of the same batch included).
+    """
     members = model.members
-    k = max(model.params.scenario.ties_per_member // 2, 1)
-    for row in rows:
-        pool = np.flatnonzero(members["active"] & (members["community"] == community))
-        pool = pool[pool != row]
-        if pool.size == 0:
-            continue
-        chosen = model.rng.choice(pool, size=min(k, pool.size), replace=False)
-        model.add_ties(np.full(chosen.size, row), chosen)
+    pool = np.flatnonzero(members["active"] & (members["community"] == community))
+    k = min(max(model.params.scenario.ties_per_member // 2, 1), pool.size - 1)
+    if k < 1:
+        return
+
+    # The k smallest of uniform keys over the pool, the newcomer's own excluded.
+    keys = model.rng.random((rows.size, pool.size))
+    keys[pool[None, :] == rows[:, None]] = np.inf
+    picked = np.argpartition(keys, k - 1, axis=1)[:, :k]
+    model.add_ties(np.repeat(rows, k), pool[picked].ravel())
