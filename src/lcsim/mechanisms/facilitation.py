@@ -222,43 +222,49 @@ def broker_ties(
     size = n_engaged[communities]
     first = engaged[start + (rng.random(communities.size) * size).astype(np.int64)]
     draw = rng.random(communities.size)
-    partner = _far_partners(model, engaged, start, size, first, draw)
+    candidate, distance, segment = _untied_candidates(model, engaged, start, size, first)
+    picked = far_partners(distance, segment, communities.size, draw)
+    partner = [int(candidate[k]) if k >= 0 else -1 for k in picked.tolist()]
 
     # A tie only changes the options of a later draw whose member is one of
-    # its ends; redo those draws one by one with the ties made before them.
-    made: list[tuple[int, int]] = []
-    touched: set[int] = set()
-    for j in range(communities.size):
-        member = int(first[j])
-        if member in touched:
-            model.add_ties(*np.array(made, dtype=np.int64).reshape(-1, 2).T)
-            made = []
-            partner[j] = _far_partners(
-                model, engaged, start[j:j + 1], size[j:j + 1], first[j:j + 1], draw[j:j + 1]
-            )[0]
+    # its ends: redo those draws without the partners tied before them.
+    bounds = np.searchsorted(segment, np.arange(communities.size + 1)).tolist()
+    tied_now: dict[int, set[int]] = {}
+    a, b = [], []
+    for j, member in enumerate(first.tolist()):
+        if member in tied_now:
+            lo, hi = bounds[j], bounds[j + 1]
+            keep = lo + np.flatnonzero(
+                [c not in tied_now[member] for c in candidate[lo:hi].tolist()]
+            )
+            pick = far_partners(distance[keep], np.zeros(keep.size, dtype=np.int64), 1,
+                                draw[j:j + 1])[0]
+            partner[j] = int(candidate[keep[pick]]) if pick >= 0 else -1
         if partner[j] >= 0:
-            made.append((member, int(partner[j])))
-            touched.update(made[-1])
-    if made:
-        model.add_ties(*np.array(made, dtype=np.int64).T)
+            a.append(member)
+            b.append(partner[j])
+            tied_now.setdefault(member, set()).add(partner[j])
+            tied_now.setdefault(partner[j], set()).add(member)
+    if a:
+        model.add_ties(np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
 
 
-def _far_partners(
+def _untied_candidates(
     model: LearningCommunityModel, engaged: np.ndarray, start: np.ndarray,
-    size: np.ndarray, first: np.ndarray, draw: np.ndarray,
-) -> np.ndarray:
-    """For each ``first``, a far untied engaged member of its community, or -1."""
-    n = first.size
-    segment = np.repeat(np.arange(n), size)
+    size: np.ndarray, first: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each ``first``, the engaged members of its community not tied to it.
+
+    Returns the candidates, their cognitive distance to their ``first``, and
+    the index of that ``first`` (non-decreasing).
+    """
+    segment = np.repeat(np.arange(first.size), size)
     offset = np.arange(segment.size) - np.repeat(np.cumsum(size) - size, size)
     candidate = engaged[start[segment] + offset]
     member = first[segment]
     free = np.flatnonzero((candidate != member) & ~model.are_tied(member, candidate))
-    if free.size == 0:
-        return np.full(n, -1, dtype=np.int64)
     candidate, member, segment = candidate[free], member[free], segment[free]
     org = model.members["org"]
     codes = model.organisations["code"]
     distance = cognitive_distance(codes[org[member]], codes[org[candidate]])
-    picked = far_partners(distance, segment, n, draw)
-    return np.where(picked >= 0, candidate[np.maximum(picked, 0)], -1)
+    return candidate, distance, segment

@@ -77,8 +77,9 @@ def step(model: LearningCommunityModel) -> None:
     for column, direction in (("trust_ab", forward), ("trust_ba", ~forward)):
         met = ties[direction]
         n_good = np.bincount(met, weights=good[direction], minlength=n_ties)
-        n_bad = np.bincount(met, minlength=n_ties) - n_good
-        touched = np.unique(met)
+        n_met = np.bincount(met, minlength=n_ties)
+        n_bad = n_met - n_good
+        touched = np.flatnonzero(n_met)
         values = model.ties[column]
         values[touched] = update_trust(
             values[touched], n_good[touched], n_bad[touched], p.gain, p.loss

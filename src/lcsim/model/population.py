@@ -134,8 +134,7 @@ def add_companies(
     _add_staff(model, Company, orgs, staff, accuracy=None)
     rows = _add_members(model, orgs, communities, founders=founders)
     if wire:
-        for c in np.flatnonzero(np.bincount(communities, minlength=model.n_communities)):
-            _attach_newcomers(model, rows[communities == c], int(c))
+        _attach_newcomers(model, rows, communities)
     return rows
 
 
@@ -203,20 +202,28 @@ def wire_small_world(model: LearningCommunityModel, ring: np.ndarray) -> None:
     model.add_ties(ring[edges[:, 0]], ring[edges[:, 1]])
 
 
-def _attach_newcomers(model, rows: np.ndarray, community: int) -> None:
-    """Tie each newcomer to half its degree of active members of the community.
+def _attach_newcomers(model, rows: np.ndarray, communities: np.ndarray) -> None:
+    """Tie each newcomer to half its degree of active members of its community.
 
     Each newcomer's partners are a uniform sample, without replacement, of
     the other active members (newcomers of the same batch included).
     """
     members = model.members
-    pool = np.flatnonzero(members["active"] & (members["community"] == community))
-    k = min(max(model.params.scenario.ties_per_member // 2, 1), pool.size - 1)
-    if k < 1:
-        return
+    half = max(model.params.scenario.ties_per_member // 2, 1)
+    active = np.flatnonzero(members["active"])
+    seekers, partners = [], []
+    for c in np.flatnonzero(np.bincount(communities, minlength=model.n_communities)):
+        pool = active[members["community"][active] == c]
+        k = min(half, pool.size - 1)
+        if k < 1:
+            continue
 
-    # The k smallest of uniform keys over the pool, the newcomer's own excluded.
-    keys = model.rng.random((rows.size, pool.size))
-    keys[pool[None, :] == rows[:, None]] = np.inf
-    picked = np.argpartition(keys, k - 1, axis=1)[:, :k]
-    model.add_ties(np.repeat(rows, k), pool[picked].ravel())
+        # The k smallest of uniform keys over the pool, the newcomer's own excluded.
+        joining = rows[communities == c]
+        keys = model.rng.random((joining.size, pool.size))
+        keys[pool[None, :] == joining[:, None]] = np.inf
+        picked = np.argpartition(keys, k - 1, axis=1)[:, :k]
+        seekers.append(np.repeat(joining, k))
+        partners.append(pool[picked].ravel())
+    if seekers:
+        model.add_ties(np.concatenate(seekers), np.concatenate(partners))
