@@ -51,6 +51,7 @@ import numpy as np
 
 from lcsim.config.params import param
 from lcsim.model.knowledge import cognitive_distance
+from lcsim.model.state import group_order
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel
@@ -188,9 +189,9 @@ def step(model: LearningCommunityModel) -> None:
     budget = p.capacity * governance_efficiency(p.governance, size, p)
 
     waiting = np.flatnonzero(members["newcomer"] & ~members["welcomed"])
-    waiting = waiting[np.argsort(community[waiting], kind="stable")]
+    waiting = waiting[group_order(community[waiting], n_comm)]
     engaged = np.flatnonzero(members["engaged"])
-    engaged = engaged[np.argsort(community[engaged], kind="stable")]
+    engaged = engaged[group_order(community[engaged], n_comm)]
     n_waiting = np.bincount(community[waiting], minlength=n_comm)
     n_engaged = np.bincount(community[engaged], minlength=n_comm)
     welcomes, boundary, brokers = spend_effort(budget, n_waiting, n_engaged, p)

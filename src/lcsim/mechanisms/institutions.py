@@ -33,6 +33,7 @@ import numpy as np
 from lcsim.config.params import param
 from lcsim.mechanisms.knowledge_exchange import exchange
 from lcsim.model.knowledge import knowledge_level, random_beliefs
+from lcsim.model.state import group_order
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel
@@ -110,7 +111,7 @@ def step(model: LearningCommunityModel) -> None:
     n_comm = model.n_communities
     community = members["community"]
     pool = np.flatnonzero(members["engaged"] & (orgs["kind"][members["org"]] == 0))
-    pool = pool[np.argsort(community[pool], kind="stable")]
+    pool = pool[group_order(community[pool], n_comm)]
     demand = np.bincount(community[pool], minlength=n_comm)
     first = np.concatenate([[0], np.cumsum(demand)])[:-1]
 

@@ -24,6 +24,13 @@ one on the team knows, the team discovers the frontier there: a success
 that discovers at least one dimension counts as an innovation. Working
 together ties the team's members to each other.
 
+All projects that end in the same month are judged together: their chances
+and what their members learn come from the organisations' codes as they
+stood before any of them ended, and an organisation on several successful
+teams that month gains the sum of what it learns on each (its code kept in
+[-1, 1]). Their results are codified onto the platform, if open, in the
+order the projects started.
+
 References:
     Guimerà, R., Uzzi, B., Spiro, J., & Amaral, L. A. N. (2005). Team
     assembly mechanisms determine collaboration network structure and team
@@ -46,7 +53,8 @@ import numpy as np
 
 from lcsim.config.params import param
 from lcsim.mechanisms.knowledge_exchange import learning_effectiveness
-from lcsim.model.knowledge import absorb, cognitive_distance, level_gain
+from lcsim.model.knowledge import absorb, add_rows, cognitive_distance, level_gain
+from lcsim.model.state import group_order
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel
@@ -241,7 +249,7 @@ def start_projects(model: LearningCommunityModel, p: Params) -> None:
 
     # Candidates of every community, ascending rows, split by experience.
     eligible = np.flatnonzero(engaged & (members["commitment"] >= p.attractiveness_threshold))
-    eligible = eligible[np.argsort(community[eligible], kind="stable")]
+    eligible = eligible[group_order(community[eligible], n_comm)]
     bounds = np.concatenate([[0], np.cumsum(np.bincount(community[eligible],
                                                         minlength=n_comm))])
     for c in np.flatnonzero(wanted):
@@ -262,69 +270,80 @@ def start_projects(model: LearningCommunityModel, p: Params) -> None:
 
 
 def finish_projects(model: LearningCommunityModel, p: Params) -> None:
-    """Judge every project due this month, in the order they started."""
+    """Judge every project due this month, all together (see the module doc)."""
     due = [project for project in model.projects if project.ends <= model.steps]
     if not due:
         return
     model.projects = [project for project in model.projects if project.ends > model.steps]
     members = model.members
     codes = model.organisations["code"]
-    reality = model.reality
-    rng = model.rng
 
-    # Teams as rows of places; members who left no longer count.
+    # Teams as rows of places; members who left no longer count, and a team
+    # left with fewer than two fails.
     active = members["active"]
     teams = [project.team[active[project.team]] for project in due]
-    sizes = np.array([team.size for team in teams])
+    for project, team in zip(due, teams, strict=True):
+        project.succeeded = False if team.size < 2 else None
+    worked = [k for k, team in enumerate(teams) if team.size >= 2]
+    if not worked:
+        return
+    sizes = np.array([teams[k].size for k in worked])
     on_team = np.arange(sizes.max()) < sizes[:, None]
     places = np.zeros(on_team.shape, dtype=np.int64)
-    places[on_team] = np.concatenate(teams)
-    orgs = members["org"][places]
-    chance = success_chances(codes[orgs], on_team, reality, p.diversity_optimum)
-    draw = rng.random(len(due))
-
-    # A success changes its members' codes; a later team that shares one of
-    # those organisations is judged on the changed codes.
-    changed: set[int] = set()
-    worked: list[np.ndarray] = []
-    for k, project in enumerate(due):
-        team = teams[k]
-        if team.size < 2:
-            project.succeeded = False
-            continue
-        worked.append(team)
-        team_orgs = orgs[k, : team.size]
-        if changed and not changed.isdisjoint(team_orgs.tolist()):
-            chance[k] = success_probability(codes[team_orgs], reality, p.diversity_optimum)
-        project.succeeded = bool(draw[k] < chance[k])
-        if project.succeeded:
-            succeed(model, project, team, team_orgs, p)
-            changed.update(team_orgs.tolist())
-    if worked:
-        model.add_collaborations(worked)
-        members["incumbent"][np.concatenate(worked)] = True
+    places[on_team] = np.concatenate([teams[k] for k in worked])
+    team_codes = codes[members["org"][places]]
+    chance = success_chances(team_codes, on_team, model.reality, p.diversity_optimum)
+    success = model.rng.random(len(worked)) < chance
+    for k, succeeded in zip(worked, success.tolist(), strict=True):
+        due[k].succeeded = succeeded
+    model.add_collaborations([teams[k] for k in worked])
+    members["incumbent"][places[on_team]] = True
+    if success.any():
+        succeed(model, [due[k] for k in np.asarray(worked)[success]], places[success],
+                on_team[success], team_codes[success], p)
 
 
 def succeed(
-    model: LearningCommunityModel, project: Project, team: np.ndarray,
-    orgs: np.ndarray, p: Params,
+    model: LearningCommunityModel, projects: list[Project], places: np.ndarray,
+    on_team: np.ndarray, team_codes: np.ndarray, p: Params,
 ) -> None:
-    """Book a project's success: learning, discovery, value and the ledger."""
-    codes = model.organisations["code"]
+    """Book successes together: learning, discovery, value and the ledger.
+
+    Args:
+        model: The model.
+        projects: The successful projects.
+        places: Each project's team members, one row per project, padded.
+        on_team: Which places hold a team member.
+        team_codes: Codes of the members' organisations, shape (projects,
+            places, m), as they stood before any of these successes.
+        p: This mechanism's parameters.
+    """
     reality = model.reality
-    team_codes = codes[orgs]
-    best = team_codes[np.argmax(team_codes * reality, axis=0), np.arange(len(reality))]
-    unknown = best * reality < 1.0
-    found = unknown & (model.rng.random(len(reality)) < p.discovery)
+    members = model.members
+
+    # The team's best code on each dimension, and discoveries where no one
+    # on the team knows the frontier.
+    lead = np.where(on_team[..., None], team_codes * reality, -np.inf).argmax(axis=1)
+    best = np.take_along_axis(team_codes, lead[:, None, :], axis=1)[:, 0, :]
+    found = (best * reality < 1.0) & (model.rng.random(best.shape) < p.discovery)
     best = np.where(found, reality, best)
-    project.innovation = bool(found.any())
-    share = np.where(found, 1.0, p.team_learning)[None, :]
-    delta = absorb(team_codes, np.broadcast_to(best, team_codes.shape), reality, share)
-    codes[orgs] = np.clip(team_codes + delta, -1.0, 1.0)
-    gained = level_gain(delta, reality)
+    share = np.where(found, 1.0, p.team_learning)
+    delta = absorb(team_codes, best[:, None, :], reality, share[:, None, :])
+    delta *= on_team[..., None]
+
+    # Organisations on several successful teams sum what they learn.
+    rows = places[on_team]
+    add_rows(model.organisations["code"], members["org"][rows], delta[on_team])
+    gained = level_gain(delta[on_team], reality)
     knowledge_value = model.params.engagement.knowledge_value
-    model.members["value"][team] += p.project_value + knowledge_value * gained
-    model.on_project_success(project, best)
-    c = project.community
-    model.ledger["projects_succeeded"][c] += 1
-    model.ledger["innovations"][c] += int(project.innovation)
+    np.add.at(members["value"], rows, p.project_value + knowledge_value * gained)
+
+    innovation = found.any(axis=1)
+    for project, innovated in zip(projects, innovation.tolist(), strict=True):
+        project.innovation = innovated
+    model.on_project_successes(projects, best)
+    community = np.array([project.community for project in projects])
+    n_comm = model.n_communities
+    model.ledger["projects_succeeded"] += np.bincount(community, minlength=n_comm)
+    model.ledger["innovations"] += np.bincount(community, weights=innovation,
+                                               minlength=n_comm)

@@ -42,6 +42,7 @@ import numpy as np
 from lcsim.config.params import param
 from lcsim.model.knowledge import (
     absorb_gap,
+    add_rows,
     knowledge_level,
     level_gain,
 )
@@ -135,28 +136,6 @@ def exchange(
     delta = absorb_gap(gap, reality, np.minimum(share, 1.0))
     add_rows(beliefs, receivers, delta)
     return level_gain(delta, reality)
-
-
-def add_rows(values: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
-    """Add ``delta[i]`` to ``values[rows[i]]`` in place and keep them in [-1, 1].
-
-    A row that appears several times gets the sum of its changes. Rows not
-    given are left as they are.
-    """
-    if rows.size == 0:
-        return
-    order = np.argsort(rows, kind="stable")
-    new = np.concatenate([[True], rows[order[1:]] != rows[order[:-1]]])
-    first = order[new]
-    summed = delta[first]
-    again = order[~new]
-    if again.size:
-        group = np.cumsum(new) - 1
-        np.add.at(summed, group[~new], delta[again])
-    target = values[rows[first]]
-    target += summed
-    np.clip(target, -1.0, 1.0, out=target)
-    values[rows[first]] = target
 
 
 def step(model: LearningCommunityModel) -> None:

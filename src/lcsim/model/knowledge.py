@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lcsim.model.state import group_order
+
 
 def knowledge_level(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Mean knowledge level over dimensions, in [0, 1], one value per row."""
@@ -121,3 +123,25 @@ def absorb_gap(gap: np.ndarray, reality: np.ndarray, share: np.ndarray | float) 
 def level_gain(delta: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Knowledge-level gain of each row from a belief change ``delta``."""
     return (0.5 / reality.size) * (delta @ reality)
+
+
+def add_rows(values: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
+    """Add ``delta[i]`` to ``values[rows[i]]`` in place and keep them in [-1, 1].
+
+    A row that appears several times gets the sum of its changes. Rows not
+    given are left as they are.
+    """
+    if rows.size == 0:
+        return
+    order = group_order(rows, len(values))
+    new = np.concatenate([[True], rows[order[1:]] != rows[order[:-1]]])
+    first = order[new]
+    summed = delta[first]
+    again = order[~new]
+    if again.size:
+        group = np.cumsum(new) - 1
+        np.add.at(summed, group[~new], delta[again])
+    target = values[rows[first]]
+    target += summed
+    np.clip(target, -1.0, 1.0, out=target)
+    values[rows[first]] = target

@@ -39,7 +39,7 @@ from lcsim.model.agents import (
     LearningCommunity,
 )
 from lcsim.model.outcomes import OutcomeRecorder
-from lcsim.model.state import ColumnTable
+from lcsim.model.state import ColumnTable, group_order
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -301,7 +301,7 @@ class LearningCommunityModel(mesa.Model):
             live = np.flatnonzero(ties["active"])
             ends = np.concatenate([ties["a"][live], ties["b"][live]])
             tie_rows = np.concatenate([live, live])
-            order = np.argsort(ends, kind="stable")
+            order = group_order(ends, len(self.members))
             counts = np.bincount(ends, minlength=len(self.members))
             start = np.concatenate([[0], np.cumsum(counts)])
             self._tie_index = (start, tie_rows[order])
@@ -335,7 +335,7 @@ class LearningCommunityModel(mesa.Model):
             employees = self.employees
             present = np.flatnonzero(employees["present"])
             owner = employees["org"][present]
-            order = np.argsort(owner, kind="stable")
+            order = group_order(owner, len(self.organisations))
             counts = np.bincount(owner, minlength=len(self.organisations))
             start = np.concatenate([[0], np.cumsum(counts)])
             self._staff_index = (start, present[order])
@@ -377,13 +377,23 @@ class LearningCommunityModel(mesa.Model):
 
     def on_project_success(self, project: joint_projects.Project, best: np.ndarray) -> None:
         """Book a project's success for maturity and, if open, codify it."""
-        orgs = self.members["org"][project.team]
-        np.add.at(self.successes_this_month, orgs, 1)
+        self.on_project_successes([project], best[None, :])
+
+    def on_project_successes(
+        self, projects: list[joint_projects.Project], best: np.ndarray
+    ) -> None:
+        """Book successes for maturity and, if open, codify them in order.
+
+        ``best`` holds each project's result, one row per project.
+        """
+        orgs = self.members["org"][np.concatenate([project.team for project in projects])]
+        self.successes_this_month += np.bincount(orgs, minlength=len(self.successes_this_month))
         p = self.params.platform
         if self.platform_open and p.enabled:
-            self.platform_content = platform.codify(
-                self.platform_content, best, self.reality, p.codification
-            )
+            for result in best:
+                self.platform_content = platform.codify(
+                    self.platform_content, result, self.reality, p.codification
+                )
 
     # ------------------------------------------------------------- outcomes
 

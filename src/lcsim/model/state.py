@@ -74,3 +74,14 @@ class ColumnTable:
             grown[: self.n] = self._data[name][: self.n]
             self._data[name] = grown
         self._capacity = capacity
+
+
+def group_order(keys: np.ndarray, n_groups: int) -> np.ndarray:
+    """Indices that sort integer ``keys`` in [0, n_groups) stably.
+
+    Keys that fit in 16 bits are sorted by numpy's radix sort, an order of
+    magnitude faster than its stable sort of wider integers.
+    """
+    if n_groups <= 1 << 16:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
