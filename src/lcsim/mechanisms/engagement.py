@@ -169,7 +169,10 @@ def draw_member_types(
         [params.share_conditional, params.share_free_rider, params.share_hump_shaped,
          max(rest, 0.0)]
     )
-    member_type = rng.choice(4, size=n, p=shares / shares.sum()).astype(np.int8)
+    # Inverse-CDF draw, as rng.choice(4, p=...) does, without its checks.
+    cdf = np.cumsum(shares)
+    member_type = np.searchsorted(cdf / cdf[-1], rng.random(n), side="right")
+    member_type = member_type.astype(np.int8)
     threshold = np.clip(
         rng.normal(params.threshold_mean, params.threshold_sd, size=n), 0.0, 1.0
     )

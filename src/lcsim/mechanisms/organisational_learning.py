@@ -212,7 +212,7 @@ def step(model: LearningCommunityModel) -> None:
     # Write back only what changed: the moved beliefs, then the newcomers.
     moved, after = step_towards(before, target_codes, p.socialisation, rng)
     rows = targets[moved] // m
-    np.put(table, staff[rows] * m + (targets[moved] - rows * m), after)
+    model.employees.flat("beliefs")[staff[rows] * m + (targets[moved] - rows * m)] = after
     leavers, newcomers = staff_turnover(staff.size, m, p.turnover, rng)
     table[staff[leavers]] = newcomers
     drift_frontier(model.reality, p.frontier_drift, rng)

@@ -68,7 +68,7 @@ def act(
     uncertain &= flat > -1.0
     uncertain = np.flatnonzero(uncertain)
     plus = rng.random(uncertain.size) < 0.5 * (1.0 + flat[uncertain])
-    flat[uncertain] = np.where(plus, 1.0, -1.0)
+    flat[uncertain] = 2.0 * plus - 1.0
     return out
 
 

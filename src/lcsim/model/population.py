@@ -124,8 +124,8 @@ def add_companies(
     rng = model.rng
     communities = np.asarray(communities, dtype=np.int64)
     count = communities.size
-    mix = np.array([s.size_mix.micro, s.size_mix.small, s.size_mix.medium])
-    size_class = rng.choice(3, size=count, p=mix / mix.sum())
+    mix = np.cumsum([s.size_mix.micro, s.size_mix.small, s.size_mix.medium])
+    size_class = np.searchsorted(mix / mix[-1], rng.random(count), side="right")
     staff = draw_staff(size_class, rng)
     maturity = digital_maturity.initial_maturity(size_class, model.params.maturity, rng)
     orgs = model.organisations.append(
@@ -174,10 +174,9 @@ def _add_members(model, orgs: np.ndarray, community: int | np.ndarray, *,
     p = model.params.engagement
     n = len(orgs)
     member_type, threshold, own_level = engagement.draw_member_types(n, p, model.rng)
-    start = np.select(
-        [member_type == engagement.FREE_RIDER, member_type == engagement.UNCONDITIONAL],
-        [0.0, own_level], default=p.initial_contribution,
-    )
+    start = np.where(member_type == engagement.UNCONDITIONAL, own_level,
+                     p.initial_contribution)
+    start[member_type == engagement.FREE_RIDER] = 0.0
     return model.members.append(
         n, org=orgs, community=community, founder=founders, joined=model.steps,
         member_type=member_type, threshold=threshold, own_level=own_level,

@@ -44,6 +44,10 @@ class ColumnTable:
         """Return the live rows of a column (a view: writes go to the table)."""
         return self._data[name][: self.n]
 
+    def flat(self, name: str) -> np.ndarray:
+        """The live rows of a column as one flat (row-major) view."""
+        return self._data[name][: self.n].reshape(-1)
+
     def __contains__(self, name: str) -> bool:
         return name in self._data
 
