@@ -127,7 +127,7 @@ def step(model: LearningCommunityModel) -> None:
         return
     learner = pool[first[visited] + (rng.random(visited.size) * demand[visited]).astype(np.int64)]
     learner_org = members["org"][learner]
-    level = knowledge_level(codes[learner_org], model.reality)
+    level = knowledge_level(codes, model.reality)[learner_org]
     gains = exchange(
         model.employees["beliefs"],
         model.random_employees(learner_org),

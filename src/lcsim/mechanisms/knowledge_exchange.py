@@ -162,7 +162,7 @@ def step(model: LearningCommunityModel) -> None:
     weight = trust * members["contribution"][teacher]
     orgs = model.organisations
     learner_org = members["org"][learner]
-    level = knowledge_level(orgs["code"][learner_org], model.reality)
+    level = knowledge_level(orgs["code"], model.reality)[learner_org]
     employees = model.employees
     gains = exchange(
         employees["beliefs"],

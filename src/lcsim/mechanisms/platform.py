@@ -76,7 +76,7 @@ def step(model: LearningCommunityModel) -> None:
         np.broadcast_to(model.platform_content, (users.size, model.reality.size)),
         model.reality,
         np.full(users.size, p.uptake),
-        knowledge_level(model.organisations["code"][orgs], model.reality),
+        knowledge_level(model.organisations["code"], model.reality)[orgs],
         model.params.exchange,
         model.boundary_reduction[members["community"][users]],
     )

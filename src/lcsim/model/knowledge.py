@@ -30,7 +30,7 @@ from lcsim.model.state import group_order
 
 def knowledge_level(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Mean knowledge level over dimensions, in [0, 1], one value per row."""
-    return 0.5 * (1.0 + (beliefs * reality).mean(axis=-1))
+    return 0.5 + (0.5 / reality.size) * (beliefs @ reality)
 
 
 def share_known(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:

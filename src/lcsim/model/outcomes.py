@@ -35,11 +35,20 @@ OUTCOMES = (
 ALL = "all"
 
 
-def _group_mean(values: np.ndarray, groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    count = np.bincount(groups, minlength=n).astype(float)
-    total = np.bincount(groups, weights=values, minlength=n)
-    mean = np.divide(total, count, out=np.full(n, np.nan), where=count > 0)
-    return mean, count
+#: Outcome columns whose overall value is the sum over communities.
+_SUMMED = [OUTCOMES.index(name) for name in (
+    "active_members", "projects_started", "projects_succeeded", "innovations",
+    "flow_company_company", "flow_institution_company", "flow_platform",
+)]
+
+
+def _divide(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Group means from totals and counts; NaN for empty groups."""
+    return np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0)
+
+
+def _mean_without_nan(values: np.ndarray) -> float:
+    return float(np.nanmean(values)) if np.isnan(values).any() else float(values.mean())
 
 
 class OutcomeRecorder:
@@ -63,25 +72,31 @@ class OutcomeRecorder:
         m = self.model
         n = m.n_communities
         members, orgs = m.members, m.organisations
-        active = members["active"]
         community = members["community"]
-        is_company = orgs["kind"][members["org"]] == 0
         ledger = m.ledger
 
-        act = np.flatnonzero(active)
-        active_members = np.bincount(community[act], minlength=n).astype(float)
-        founders_left = np.bincount(community[act[members["founder"][act]]], minlength=n)
-        commitment, _ = _group_mean(members["commitment"][act], community[act], n)
+        act = np.flatnonzero(members["active"])
+        act_comm = community[act]
+        active_members = np.bincount(act_comm, minlength=n).astype(float)
+        founders_left = np.bincount(act_comm, weights=members["founder"][act], minlength=n)
+        commitment = _divide(np.bincount(act_comm, weights=members["commitment"][act],
+                                         minlength=n), active_members)
 
-        firms = act[is_company[act]]
+        # Member companies: knowledge level, its spread, the share of
+        # dimensions not known, and digital maturity.
+        firms = act[orgs["kind"][members["org"][act]] == 0]
         firm_comm = community[firms]
-        codes = orgs["code"][members["org"][firms]]
+        firm_orgs = members["org"][firms]
+        codes = orgs["code"][firm_orgs]
         level = knowledge_level(codes, m.reality)
-        knowledge, n_firms = _group_mean(level, firm_comm, n)
-        square, _ = _group_mean(level**2, firm_comm, n)
+        behind = np.count_nonzero(codes * m.reality <= 0, axis=1) / m.reality.size
+        firm_maturity = orgs["maturity"][firm_orgs]
+        n_firms = np.bincount(firm_comm, minlength=n).astype(float)
+        knowledge = _divide(np.bincount(firm_comm, weights=level, minlength=n), n_firms)
+        square = _divide(np.bincount(firm_comm, weights=level**2, minlength=n), n_firms)
         spread = np.sqrt(np.maximum(square - knowledge**2, 0.0))
-        gap, _ = _group_mean((codes * m.reality <= 0).mean(axis=1), firm_comm, n)
-        maturity, _ = _group_mean(orgs["maturity"][members["org"][firms]], firm_comm, n)
+        gap = _divide(np.bincount(firm_comm, weights=behind, minlength=n), n_firms)
+        maturity = _divide(np.bincount(firm_comm, weights=firm_maturity, minlength=n), n_firms)
 
         ties = m.ties
         live = ties["active"]
@@ -101,22 +116,20 @@ class OutcomeRecorder:
             ledger["flow_institution_company"], ledger["flow_platform"], density,
             productive, productive,
         ])
-        firm_level_all = level.mean() if level.size else np.nan
+        totals = per_community[:, _SUMMED].sum(axis=0)
+        has_firms = level.size > 0
         overall = np.array([
-            active_members.sum(),
+            totals[0],
             founders_left.sum() / max(self.founders.sum(), 1),
             members["commitment"][act].mean() if act.size else np.nan,
-            firm_level_all,
-            level.std() if level.size else np.nan,
-            (codes * m.reality <= 0).mean() if codes.size else np.nan,
-            np.nanmean(orgs["maturity"][members["org"][firms]]) if firms.size else np.nan,
-            ledger["projects_started"].sum(), ledger["projects_succeeded"].sum(),
-            self.innovations.sum(), ledger["flow_company_company"].sum(),
-            ledger["flow_institution_company"].sum(), ledger["flow_platform"].sum(),
+            level.mean() if has_firms else np.nan,
+            level.std() if has_firms else np.nan,
+            behind.mean() if has_firms else np.nan,
+            _mean_without_nan(firm_maturity) if has_firms else np.nan,
+            *totals[1:],
             tie_count.sum() / possible.sum() if possible.sum() > 0 else 0.0,
             np.nan, productive.mean(),
         ])
-        del n_firms
         self.rows.append(np.vstack([per_community, overall]))
         self.steps.append(m.steps)
 
