@@ -235,12 +235,12 @@ def broker_ties(
     for j, member in enumerate(first.tolist()):
         if member in tied_now:
             lo, hi = bounds[j], bounds[j + 1]
-            keep = lo + np.flatnonzero(
-                [c not in tied_now[member] for c in candidate[lo:hi].tolist()]
-            )
-            pick = far_partners(distance[keep], np.zeros(keep.size, dtype=np.int64), 1,
-                                draw[j:j + 1])[0]
-            partner[j] = int(candidate[keep[pick]]) if pick >= 0 else -1
+            options = [
+                (c, d) for c, d in zip(candidate[lo:hi].tolist(), distance[lo:hi].tolist(),
+                                       strict=True)
+                if c not in tied_now[member]
+            ]
+            partner[j] = _far_partner(options, float(draw[j]))
         if partner[j] >= 0:
             a.append(member)
             b.append(partner[j])
@@ -248,6 +248,16 @@ def broker_ties(
             tied_now.setdefault(partner[j], set()).add(member)
     if a:
         model.add_ties(np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+
+
+def _far_partner(options: list[tuple[int, float]], draw: float) -> int:
+    """:func:`far_partners` for one member's (candidate, distance) list, or -1."""
+    if not options:
+        return -1
+    ranked = sorted(d for _, d in options)
+    threshold = ranked[-((-3 * (len(ranked) - 1)) // 4)]
+    far = [c for c, d in options if d >= threshold]
+    return far[int(draw * len(far))]
 
 
 def _untied_candidates(

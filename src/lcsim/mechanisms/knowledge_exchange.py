@@ -126,7 +126,7 @@ def exchange(
         return np.zeros(0)
     gap = beliefs[receivers]
     np.subtract(source_beliefs, gap, out=gap)
-    distance = 0.5 * np.abs(gap).mean(axis=1)
+    distance = (0.5 / gap.shape[1]) * np.add.reduce(np.abs(gap), axis=1)
     share = (
         params.absorption
         * learning_effectiveness(distance, params.optimal_distance, boundary_reduction)

@@ -99,25 +99,30 @@ def absorb(
     source's belief; elsewhere nothing changes (Cowan & Jonard 2004). Returns
     the change, with the receiver's shape; ``share`` broadcasts per row.
     """
-    return absorb_gap(np.subtract(source, receiver, dtype=float), reality, share)
+    share = _per_row(share)
+    gap = np.subtract(source, receiver, dtype=float)
+    shape = np.broadcast_shapes(gap.shape, share.shape)
+    if shape != gap.shape:
+        gap = np.broadcast_to(gap, shape).copy()
+    return absorb_gap(gap, reality, share)
 
 
 def absorb_gap(gap: np.ndarray, reality: np.ndarray, share: np.ndarray | float) -> np.ndarray:
     """:func:`absorb` from the gap ``source - receiver``, computed in place in ``gap``.
 
     With reality at +1 or -1 the source is ahead exactly where
-    ``gap x reality > 0``.
+    ``gap x reality > 0``. ``share`` (per row when 1-D) must not broadcast
+    ``gap`` to a larger shape.
     """
     ahead = gap * reality > 0.0
-    share = np.asarray(share, dtype=float)
-    if share.ndim == 1:
-        share = share[:, None]
-    if np.broadcast_shapes(gap.shape, share.shape) != gap.shape:
-        gap = gap * share
-    else:
-        gap *= share
+    gap *= _per_row(share)
     gap *= ahead
     return gap
+
+
+def _per_row(share: np.ndarray | float) -> np.ndarray:
+    share = np.asarray(share, dtype=float)
+    return share[:, None] if share.ndim == 1 else share
 
 
 def level_gain(delta: np.ndarray, reality: np.ndarray) -> np.ndarray:

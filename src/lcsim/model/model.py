@@ -281,13 +281,15 @@ class LearningCommunityModel(mesa.Model):
     def add_collaborations(self, teams: list[np.ndarray]) -> None:
         """Record that each team worked together (see :meth:`add_collaboration`)."""
         a, b = [], []
-        for team in teams:
-            team = [int(t) for t in team]
-            for i in team:
-                self.collaborators[i].update(t for t in team if t != i)
-            i, j = _pairs(len(team))
-            a.append(np.asarray(team, dtype=np.int64)[i])
-            b.append(np.asarray(team, dtype=np.int64)[j])
+        for team in map(np.asarray, teams):
+            together = team.tolist()
+            for member in together:
+                partners = self.collaborators[member]
+                partners.update(together)
+                partners.discard(member)
+            i, j = _pairs(len(together))
+            a.append(team[i])
+            b.append(team[j])
         if a:
             self.add_ties(np.concatenate(a), np.concatenate(b))
 
