@@ -192,6 +192,7 @@ def step(model: LearningCommunityModel) -> None:
         return
     rng = model.rng
     _, staff = model.staff_by_organisation()
+    staff = staff[model.employees["present"][staff]]
     table = model.employees["beliefs"]
     owners = model.employees["org"][staff]
     codes = model.organisations["code"]

@@ -211,7 +211,6 @@ class LearningCommunityModel(mesa.Model):
             for employee in agent.employees:
                 employee.remove()
             agent.remove()
-        self._staff_index = None
 
     def remember_net_benefit(self, net: np.ndarray) -> None:
         """Append this month's net benefit of every active member to its history."""
@@ -327,24 +326,26 @@ class LearningCommunityModel(mesa.Model):
     # ------------------------------------------------------------ knowledge
 
     def staff_by_organisation(self) -> tuple[np.ndarray, np.ndarray]:
-        """Present employees grouped by organisation: ``(start, staff)``.
+        """Employee posts grouped by organisation: ``(start, staff)``.
 
-        ``staff`` holds the rows of present employees ordered by organisation
-        (and by row within one); organisation ``o`` has
-        ``staff[start[o]:start[o + 1]]``. Cached until staff join or leave.
+        ``staff`` holds the employee rows ordered by organisation (and by row
+        within one); organisation ``o`` has ``staff[start[o]:start[o + 1]]``.
+        Staff leave only with their organisation, so an organisation's posts
+        are all present or all absent. Cached until posts are added.
         """
         if self._staff_index is None or len(self._staff_index[0]) <= len(self.organisations):
-            employees = self.employees
-            present = np.flatnonzero(employees["present"])
-            owner = employees["org"][present]
-            order = group_order(owner, len(self.organisations))
+            owner = self.employees["org"]
+            if (owner[1:] >= owner[:-1]).all():
+                order = np.arange(owner.size)  # posts are added organisation by organisation
+            else:
+                order = group_order(owner, len(self.organisations))
             counts = np.bincount(owner, minlength=len(self.organisations))
             start = np.concatenate([[0], np.cumsum(counts)])
-            self._staff_index = (start, present[order])
+            self._staff_index = (start, order)
         return self._staff_index
 
     def random_employees(self, orgs: np.ndarray) -> np.ndarray:
-        """One present employee drawn at random from each given organisation."""
+        """One employee drawn at random from each given (present) organisation."""
         start, staff = self.staff_by_organisation()
         size = start[orgs + 1] - start[orgs]
         return staff[start[orgs] + (self.rng.random(len(orgs)) * size).astype(np.int64)]
