@@ -95,16 +95,27 @@ def socialisation_targets(beliefs: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def step_towards(
-    before: np.ndarray, target: np.ndarray, probability: float, rng: np.random.Generator
+    before: np.ndarray, target: np.ndarray, probability: float, rng: np.random.Generator,
+    among: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which beliefs move one step towards their code, and where they end.
 
-    Returns the positions in ``before`` that move (one draw each) and the
-    moved values.
+    Args:
+        before: Beliefs, 1-D.
+        target: The code at each belief's position, 1-D.
+        probability: p1, the chance that a belief moves.
+        rng: The model's generator.
+        among: Positions that may move (one draw each); all when not given.
+
+    Returns:
+        The indices into ``among`` (or ``before``) of the beliefs that move,
+        and their values after the move.
     """
-    moved = np.flatnonzero(rng.random(before.size) < probability)
-    start = before[moved]
-    return moved, start + np.clip(target[moved] - start, -1.0, 1.0)
+    n = before.size if among is None else among.size
+    moved = np.flatnonzero(rng.random(n) < probability)
+    at = moved if among is None else among[moved]
+    start = before[at]
+    return moved, start + np.clip(target[at] - start, -1.0, 1.0)
 
 
 def organisation_votes(
@@ -198,22 +209,22 @@ def step(model: LearningCommunityModel) -> None:
     codes = model.organisations["code"]
     m = codes.shape[1]
 
-    # Positions that socialisation may move, read before actions overwrite
-    # the gathered beliefs.
+    # Which beliefs socialisation moves, read before actions overwrite the
+    # gathered beliefs.
     beliefs = table[staff]
     employee_codes = codes[owners]
     targets = socialisation_targets(beliefs, employee_codes)
-    before = beliefs.reshape(-1)[targets]
-    target_codes = employee_codes.reshape(-1)[targets]
+    moved, after = step_towards(beliefs.reshape(-1), employee_codes.reshape(-1),
+                                p.socialisation, rng, targets)
+    moved = targets[moved]
     del employee_codes
 
     actions = act(beliefs, rng, out=beliefs)
     learn_code(codes, actions, owners, model.reality, p.code_learning, rng)
 
     # Write back only what changed: the moved beliefs, then the newcomers.
-    moved, after = step_towards(before, target_codes, p.socialisation, rng)
-    rows = targets[moved] // m
-    model.employees.flat("beliefs")[staff[rows] * m + (targets[moved] - rows * m)] = after
+    rows = moved // m
+    model.employees.flat("beliefs")[staff[rows] * m + (moved - rows * m)] = after
     leavers, newcomers = staff_turnover(staff.size, m, p.turnover, rng)
     table[staff[leavers]] = newcomers
     drift_frontier(model.reality, p.frontier_drift, rng)
