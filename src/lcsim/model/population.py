@@ -33,6 +33,7 @@ from lcsim.model.agents import (
     LearningCommunity,
 )
 from lcsim.model.knowledge import random_beliefs
+from lcsim.model.state import group_order
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel
@@ -207,22 +208,26 @@ def _attach_newcomers(model, rows: np.ndarray, communities: np.ndarray) -> None:
     Each newcomer's partners are a uniform sample, without replacement, of
     the other active members (newcomers of the same batch included).
     """
+    if rows.size == 0:
+        return
     members = model.members
     half = max(model.params.scenario.ties_per_member // 2, 1)
     active = np.flatnonzero(members["active"])
-    seekers, partners = [], []
-    for c in np.flatnonzero(np.bincount(communities, minlength=model.n_communities)):
-        pool = active[members["community"][active] == c]
-        k = min(half, pool.size - 1)
-        if k < 1:
-            continue
+    active = active[group_order(members["community"][active], model.n_communities)]
+    size = np.bincount(members["community"][active], minlength=model.n_communities)
+    first = np.concatenate([[0], np.cumsum(size)])[:-1]
 
-        # The k smallest of uniform keys over the pool, the newcomer's own excluded.
-        joining = rows[communities == c]
-        keys = model.rng.random((joining.size, pool.size))
-        keys[pool[None, :] == joining[:, None]] = np.inf
-        picked = np.argpartition(keys, k - 1, axis=1)[:, :k]
-        seekers.append(np.repeat(joining, k))
-        partners.append(pool[picked].ravel())
-    if seekers:
-        model.add_ties(np.concatenate(seekers), np.concatenate(partners))
+    # Each newcomer's pool as a padded row; the k smallest of uniform keys
+    # over it are a uniform k-sample, with its own row and the padding
+    # excluded by infinite keys.
+    width = int(size[communities].max())
+    place = np.arange(width)
+    inside = place < size[communities][:, None]
+    pool = active[np.minimum(first[communities][:, None] + place, active.size - 1)]
+    keys = model.rng.random((rows.size, width))
+    keys[~inside | (pool == rows[:, None])] = np.inf
+    k = min(half, width)
+    picked = np.argpartition(keys, k - 1, axis=1)[:, :k]
+    chosen = np.isfinite(np.take_along_axis(keys, picked, axis=1))
+    seekers = np.broadcast_to(rows[:, None], picked.shape)[chosen]
+    model.add_ties(seekers, np.take_along_axis(pool, picked, axis=1)[chosen])
