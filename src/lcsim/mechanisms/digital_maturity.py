@@ -75,7 +75,7 @@ def digital_capability(codes: np.ndarray, reality: np.ndarray, dimensions: int) 
     """What each organisation knows of the digital domains, in [0, 1]."""
     if dimensions == 0:
         return np.zeros(len(codes))
-    return np.maximum((codes[:, :dimensions] * reality[:dimensions]).mean(axis=1), 0.0)
+    return np.maximum(codes[:, :dimensions] @ reality[:dimensions] / dimensions, 0.0)
 
 
 def adopt(maturity: np.ndarray, capability: np.ndarray, successes: np.ndarray,

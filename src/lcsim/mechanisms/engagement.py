@@ -148,15 +148,10 @@ def contributions(
     """Contribution of each member from what the others gave (see module doc)."""
     conditional = matching * others_mean + (1.0 - matching) * commitment
     hump = np.where(others_mean <= 0.5, others_mean, 1.0 - others_mean)
-    return np.select(
-        [
-            member_type == CONDITIONAL,
-            member_type == FREE_RIDER,
-            member_type == HUMP_SHAPED,
-        ],
-        [conditional, 0.0, hump],
-        default=own_level,
-    )
+    given = np.where(member_type == CONDITIONAL, conditional, own_level)
+    given = np.where(member_type == HUMP_SHAPED, hump, given)
+    given[member_type == FREE_RIDER] = 0.0
+    return given
 
 
 def draw_member_types(
