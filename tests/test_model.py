@@ -122,12 +122,17 @@ def test_identical_in_subprocesses_with_different_hash_seeds():
     assert len(digests) == 1
 
 
-def test_platform_flow_starts_when_the_platform_opens(tiny):
-    table = simulate(tiny, 3).timeseries
+def test_platform_teaches_only_what_was_codified_after_it_opened(tiny):
+    config = dataclasses.replace(tiny, scenario=dataclasses.replace(tiny.scenario, steps=36))
+    table = simulate(config, 3).timeseries
     overall = table[table["community"] == "all"].set_index("step")
     opens = tiny.scenario.interventions[0].step
-    assert (overall.loc[:opens - 1, "flow_platform"] == 0).all()
-    assert overall.loc[opens:, "flow_platform"].sum() > 0
+    succeeded = overall.loc[opens:, "projects_succeeded"]
+    first = succeeded[succeeded > 0].index[0]
+    # Nothing is on the platform before it opens, nor until a project succeeds
+    # after it opened (codification happens after the month's platform draws).
+    assert (overall.loc[:first, "flow_platform"] == 0).all()
+    assert overall.loc[first + 1:, "flow_platform"].sum() > 0
 
 
 def test_clic_it_opens_the_platform_at_month_25():

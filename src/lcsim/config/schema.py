@@ -90,7 +90,7 @@ class ScenarioConfig:
 @dataclass
 class ProductiveConfig:
     min_retention: float = param(
-        0.5, "Least share of founding members still active.", low=0.0, high=1.0,
+        0.5, "Least share of founding member companies still active.", low=0.0, high=1.0,
     )
     knowledge_window: int = param(
         12, "Months over which members' mean knowledge must have grown.",

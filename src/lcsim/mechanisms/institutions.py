@@ -9,6 +9,11 @@ interns socialise to that code like any employees
 (``student_turnover``: students graduate and new ones arrive with the
 institution's current knowledge partly learned).
 
+In every community it serves, an institution is a member that takes part as
+a mandated partner: it contributes ``contribution`` each month (it is never a
+free rider or conditional cooperator) and does not leave (see
+:mod:`.membership`).
+
 Its ``capacity`` of visits a month (staff consultations, student projects,
 internships) is split over the communities it serves in proportion to their
 engaged member companies. In each visit one of its people teaches one
@@ -45,6 +50,10 @@ class Params:
     capacity: float = param(
         12.0, "Visits an institution makes a month, over all communities it serves.",
         unit="visits/month", low=0.0, high=1000.0, source="assumption",
+    )
+    contribution: float = param(
+        0.8, "What an institution puts into each community it serves, every month.",
+        low=0.0, high=1.0, source="assumption (mandated partner)",
     )
     frontier_tracking: float = param(
         0.1, "Monthly chance that an institution catches up on an outdated dimension.",

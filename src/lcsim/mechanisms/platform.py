@@ -5,8 +5,8 @@ results of every successful joint project are codified onto it: on each
 dimension where the project's best knowledge beats the platform's, the
 platform moves ``codification`` of the way towards it. Each month every
 engaged member of any community draws on the platform with probability
-``access_rate``: one of its employees learns from the platform's content
-through the exchange rule (:func:`lcsim.mechanisms.knowledge_exchange.exchange`)
+``access_rate``: one of its employees learns from the platform's content, on
+the dimensions where something has been codified, through the exchange rule (:func:`lcsim.mechanisms.knowledge_exchange.exchange`)
 with a weight ``uptake`` that stands for the loss in codifying tacit
 knowledge.
 
@@ -70,10 +70,16 @@ def step(model: LearningCommunityModel) -> None:
     if users.size == 0:
         return
     orgs = members["org"][users]
+    beliefs = model.employees["beliefs"]
+    learners = model.random_employees(orgs)
+    # Codified knowledge teaches only on dimensions where something was codified:
+    # elsewhere the learner meets its own beliefs and learns nothing.
+    content = model.platform_content
+    source = np.where(content != 0.0, content, beliefs[learners])
     gains = exchange(
-        model.employees["beliefs"],
-        model.random_employees(orgs),
-        np.broadcast_to(model.platform_content, (users.size, model.reality.size)),
+        beliefs,
+        learners,
+        source,
         model.reality,
         np.full(users.size, p.uptake),
         knowledge_level(model.organisations["code"], model.reality)[orgs],

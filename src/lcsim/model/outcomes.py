@@ -3,7 +3,8 @@
 The columns and their meaning are listed in ``docs/outputs.md``. A community
 is *productive* in a month when (thresholds in ``productive.*``):
 
-1. at least ``min_retention`` of its founding members are still active;
+1. at least ``min_retention`` of its founding member companies are still
+   active (``retention``; institutions never leave, so they do not count);
 2. its member companies' mean knowledge is higher than ``knowledge_window``
    months before (or than at the start, earlier in the run);
 3. at least one of its joint projects succeeded in the last
@@ -58,9 +59,11 @@ class OutcomeRecorder:
         self.model = model
         n = model.n_communities
         self.names = [c.name for c in model.communities] + [ALL]
-        self.founders = np.bincount(
-            model.members["community"][model.members["founder"]], minlength=n
-        ).astype(float)
+        # Retention counts founding member companies: institutions never leave.
+        members = model.members
+        founding = members["founder"] & (model.organisations["kind"][members["org"]] == 0)
+        self.founding = founding
+        self.founders = np.bincount(members["community"][founding], minlength=n).astype(float)
         self.innovations = np.zeros(n)
         self.knowledge_history: list[np.ndarray] = []
         self.success_history: list[np.ndarray] = []
@@ -78,7 +81,9 @@ class OutcomeRecorder:
         act = np.flatnonzero(members["active"])
         act_comm = community[act]
         active_members = np.bincount(act_comm, minlength=n).astype(float)
-        founders_left = np.bincount(act_comm, weights=members["founder"][act], minlength=n)
+        still = np.zeros(len(members), dtype=bool)
+        still[: self.founding.size] = self.founding
+        founders_left = np.bincount(act_comm, weights=still[act], minlength=n)
         commitment = _divide(np.bincount(act_comm, weights=members["commitment"][act],
                                          minlength=n), active_members)
 

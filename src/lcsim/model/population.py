@@ -101,8 +101,13 @@ def assign_institutions(
         for i in chosen:
             serves[i].add(c)
             load[i] += 1
+    served_by = np.bincount([c for s in serves for c in s], minlength=n_communities)
     for i in np.flatnonzero(load == 0):
-        serves[i].add(int(rng.integers(n_communities)))
+        # An institution left without a community joins one that still has room.
+        room = np.flatnonzero(served_by < most)
+        c = int(rng.choice(room)) if room.size else int(rng.integers(n_communities))
+        serves[i].add(c)
+        served_by[c] += 1
     return [np.array(sorted(s), dtype=np.int64) for s in serves]
 
 
@@ -148,7 +153,15 @@ def add_institution(model: LearningCommunityModel, communities: np.ndarray) -> N
     model.served_communities[int(orgs[0])] = communities
     _add_staff(model, KnowledgeInstitution, orgs, np.array([s.institution_staff]),
                accuracy=s.institution_accuracy)
-    _add_members(model, np.repeat(orgs, len(communities)), communities, founders=True)
+    rows = _add_members(model, np.repeat(orgs, len(communities)), communities,
+                        founders=True)
+    # Institutions take part as mandated partners at a level of their own, never
+    # as free riders or conditional cooperators.
+    level = model.params.institutions.contribution
+    members = model.members
+    members["member_type"][rows] = engagement.UNCONDITIONAL
+    members["own_level"][rows] = level
+    members["contribution"][rows] = level
 
 
 def _add_staff(model, kind, orgs: np.ndarray, n_staff: np.ndarray,
