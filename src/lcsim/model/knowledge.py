@@ -142,11 +142,15 @@ def add_rows(values: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
     new = np.concatenate([[True], rows[order[1:]] != rows[order[:-1]]])
     first = order[new]
     summed = delta[first]
-    again = order[~new]
-    if again.size:
+    if first.size < rows.size:
+        # Add the second, third, ... change of each row, one rank at a time.
         group = np.cumsum(new) - 1
-        np.add.at(summed, group[~new], delta[again])
+        rank = np.arange(rows.size) - np.flatnonzero(new)[group]
+        for level in range(1, int(rank.max()) + 1):
+            at = np.flatnonzero(rank == level)
+            summed[group[at]] += delta[order[at]]
     target = values[rows[first]]
     target += summed
-    np.clip(target, -1.0, 1.0, out=target)
+    np.maximum(target, -1.0, out=target)
+    np.minimum(target, 1.0, out=target)
     values[rows[first]] = target
