@@ -21,10 +21,12 @@ Each month, at its start (:func:`step`):
   who do not take part give 0.
 
 At the end of the month (:func:`settle`), each member weighs the value it
-perceived against its cost. Value is the knowledge its organisation gained
-through the community (valued at ``knowledge_value`` per unit of knowledge
-level) plus rewards of successful joint projects, scaled by the community's
-goal alignment (shared ambition, Schipper et al. 2023). Cost is
+perceived against its cost. Value is the knowledge gained through the
+community (valued at ``knowledge_value`` per unit of knowledge level): in
+meetings, institutions' visits and platform draws this is the gain of the
+one employee who learned; in a successful joint project it is the gain of
+the organisation's code. To it are added the rewards of successful joint
+projects; the sum is scaled by the community's goal alignment (shared ambition, Schipper et al. 2023). Cost is
 ``participation_cost x (1 + contribution) / 2`` for members who took part.
 Commitment moves a share ``commitment_rate`` of the way towards the logistic
 of the net benefit over ``value_scale``, and the net benefit is kept for the

@@ -3,7 +3,7 @@
 Every community has a facilitator with ``capacity`` units of effort a month,
 scaled by how well its governance mode suits the community's size (Provan &
 Kenis 2008): shared governance works for small, dense communities (full
-efficiency up to ``shared_size`` members, falling as size / shared_size
+efficiency up to ``shared_size`` members, falling as shared_size / size
 beyond), a lead organisation for moderate ones (up to ``lead_size``), and a
 network administrative organisation (NAO) at a fixed ``nao_efficiency``
 whatever the size. The effort is spent in this order:
@@ -99,7 +99,7 @@ class Params:
         low=0.0, high=0.3, source="SCIENCE.md (assumption); Akkerman & Bakker 2011",
     )
     broker_cost: float = param(1.0, "Effort to broker one new tie.", unit="actions",
-                               low=0.0, high=100.0, source="assumption")
+                               low=0.01, high=100.0, source="assumption")
 
 
 def governance_efficiency(mode: str, members: np.ndarray, params: Params) -> np.ndarray:
@@ -188,7 +188,7 @@ def step(model: LearningCommunityModel) -> None:
     size = np.bincount(community, weights=members["active"], minlength=n_comm)
     budget = p.capacity * governance_efficiency(p.governance, size, p)
 
-    waiting = np.flatnonzero(members["newcomer"] & ~members["welcomed"])
+    waiting = np.flatnonzero(members["newcomer"] & members["active"] & ~members["welcomed"])
     waiting = waiting[group_order(community[waiting], n_comm)]
     engaged = np.flatnonzero(members["engaged"])
     engaged = engaged[group_order(community[engaged], n_comm)]

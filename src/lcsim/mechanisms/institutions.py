@@ -4,10 +4,12 @@ A knowledge institution (university of applied sciences, college,
 university) keeps close to the knowledge frontier: each month, on every
 dimension where its code differs from the frontier, it catches up with
 probability ``frontier_tracking`` (research). Its staff, students and
-interns socialise to that code like any employees
-(:mod:`.organisational_learning`), and turn over faster
-(``student_turnover``: students graduate and new ones arrive with the
-institution's current knowledge partly learned).
+interns socialise to that code and turn over like any employees
+(:mod:`.organisational_learning`), and on top of that students graduate:
+each month a post is refilled with probability ``student_turnover`` by a new
+student whose belief on each dimension matches the frontier with
+probability ``student_accuracy`` (otherwise it is 0 or wrong, equally
+likely).
 
 In every community it serves, an institution is a member that takes part as
 a mandated partner: it contributes ``contribution`` each month (it is never a

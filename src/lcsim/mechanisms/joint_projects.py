@@ -6,8 +6,9 @@ Guimerà et al. (2005): an initiator is drawn at random; each further slot is
 filled by an incumbent (a member who has worked on a project before) with
 probability ``incumbent_share`` — who, with probability ``repeat_share``, is
 a past collaborator of someone already on the team (a repeat tie) — and by a
-newcomer to projects otherwise. A candidate only joins when its commitment
-is at least ``attractiveness_threshold`` (SKIN's partner threshold).
+newcomer to projects otherwise. The initiator and every candidate must have
+a commitment of at least ``attractiveness_threshold`` (SKIN's partner
+threshold). A member can be on several projects at once.
 
 A project runs ``duration`` months. It succeeds with probability
 
@@ -20,9 +21,11 @@ the team's mean pairwise cognitive distance (Nooteboom et al. 2007; Uzzi &
 Spiro 2005). On success every member's organisation absorbs
 ``team_learning`` of the gap to the team's best on each dimension, earns
 ``project_value``, and with probability ``discovery`` per dimension that no
-one on the team knows, the team discovers the frontier there: a success
-that discovers at least one dimension counts as an innovation. Working
-together ties the team's members to each other.
+one on the team knows, the team discovers the frontier there and every
+member adopts it fully: a success that discovers at least one dimension
+counts as an innovation. When a project ends, successful or not, its members
+who are still active become incumbents and each other's collaborators, and
+are tied to each other.
 
 All projects that end in the same month are judged together: their chances
 and what their members learn come from the organisations' codes as they

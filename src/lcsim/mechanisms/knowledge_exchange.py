@@ -1,9 +1,13 @@
 """Knowledge exchange between members across cognitive distance.
 
 Each month every engaged member meets one partner, drawn at random among its
-ties in the community, and an employee of each side learns from an employee
-of the other (Cowan & Jonard 2004). On every dimension where the source
-knows more, the receiver absorbs the share
+ties in the community. A random employee of the member learns from a random
+employee of the partner and, if the partner takes part this month, the other
+way round too. Each direction is a one-way transfer that happens whether or
+not the other side gains, unlike Cowan & Jonard's (2004) barter, which needs
+both to gain; a partner who does not take part gives nothing (its
+contribution is 0), which the seeker's trust registers. On every dimension
+where the source knows more, the receiver absorbs the share
 
     s = absorption x u(d) x capacity x trust x contribution
 

@@ -16,8 +16,9 @@ Leaving, each month:
 Knowledge institutions are funded partners and do not leave (assumption);
 they can still stop taking part.
 
-Joining: a community's *reputation* is a moving average (over
-``reputation_memory`` months) of the share of its active members who take
+Joining: a community's *reputation* is an exponential moving average, with
+weight ``1 / reputation_memory`` on the newest month and starting at 0, of
+the mean of two signals: the share of its active members who take
 part and whether a joint project succeeded that month; new companies join it
 at the Poisson rate ``join_rate x reputation`` a month (horticulture study:
 reputation and visible intermediate results attract members).

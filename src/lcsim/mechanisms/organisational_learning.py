@@ -7,7 +7,8 @@ Each month, inside every organisation (company or knowledge institution):
    organisation's code scores the sum of code x reality;
 2. *socialisation*: on each dimension where the code holds a view and an
    employee differs from it, the employee moves one step towards the code
-   (-1 -> 0 -> +1) with probability ``socialisation`` (p1);
+   (-1 -> 0 -> +1) with probability ``socialisation`` (p1); a graded belief
+   less than one step away lands on the code;
 3. *code learning*: the superior employees are those whose performance beats
    the code's score; on each dimension where their majority action differs
    from the code, the code adopts it with probability 1 - (1 - p2)^k, k being
@@ -15,7 +16,8 @@ Each month, inside every organisation (company or knowledge institution):
 4. *staff turnover*: each employee is replaced by a newcomer with fresh
    uniform beliefs with probability ``turnover`` (p3) a month;
 5. *frontier drift* (turbulence): each dimension of reality flips with
-   probability ``frontier_drift`` (p4) a month.
+   probability ``frontier_drift`` (p4) a month. Drift is part of this
+   mechanism, so ``learning.enabled=false`` also holds the frontier still.
 
 Steps 2 and 3 both use the actions and scores drawn at the start of the
 month, as in the replications by Rodan (2005) and Christensen (2015).
