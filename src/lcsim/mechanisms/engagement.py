@@ -26,8 +26,9 @@ community (valued at ``knowledge_value`` per unit of knowledge level): in
 meetings, institutions' visits and platform draws this is the gain of the
 one employee who learned; in a successful joint project it is the gain of
 the organisation's code. To it are added the rewards of successful joint
-projects; the sum is scaled by the community's goal alignment (shared ambition, Schipper et al. 2023). Cost is
-``participation_cost x (1 + contribution) / 2`` for members who took part.
+projects; the sum is scaled by the community's goal alignment (shared
+ambition, Schipper et al. 2023). Cost is ``participation_cost x (1 +
+contribution) / 2`` for members who took part.
 Commitment moves a share ``commitment_rate`` of the way towards the logistic
 of the net benefit over ``value_scale``, and the net benefit is kept for the
 leaving rule (:mod:`.membership`).
