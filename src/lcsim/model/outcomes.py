@@ -94,7 +94,7 @@ class OutcomeRecorder:
         firm_orgs = members["org"][firms]
         codes = orgs["code"][firm_orgs]
         level = knowledge_level(codes, m.reality)
-        behind = np.count_nonzero(codes * m.reality <= 0, axis=1) / m.reality.size
+        behind = (codes * m.reality <= 0) @ np.full(m.reality.size, 1.0 / m.reality.size)
         firm_maturity = orgs["maturity"][firm_orgs]
         n_firms = np.bincount(firm_comm, minlength=n).astype(float)
         knowledge = _divide(np.bincount(firm_comm, weights=level, minlength=n), n_firms)
@@ -122,17 +122,21 @@ class OutcomeRecorder:
             productive, productive,
         ])
         totals = per_community[:, _SUMMED].sum(axis=0)
-        has_firms = level.size > 0
+        if level.size:
+            level_mean = level.sum() / level.size
+            level_sd = np.sqrt(max(level @ level / level.size - level_mean**2, 0.0))
+            firm_summary = [level_mean, level_sd, behind.sum() / behind.size,
+                            _mean_without_nan(firm_maturity)]
+        else:
+            firm_summary = [np.nan] * 4
+        all_possible = possible.sum()
         overall = np.array([
             totals[0],
             founders_left.sum() / max(self.founders.sum(), 1),
-            members["commitment"][act].mean() if act.size else np.nan,
-            level.mean() if has_firms else np.nan,
-            level.std() if has_firms else np.nan,
-            behind.mean() if has_firms else np.nan,
-            _mean_without_nan(firm_maturity) if has_firms else np.nan,
+            members["commitment"][act].sum() / act.size if act.size else np.nan,
+            *firm_summary,
             *totals[1:],
-            tie_count.sum() / possible.sum() if possible.sum() > 0 else 0.0,
+            tie_count.sum() / all_possible if all_possible > 0 else 0.0,
             np.nan, productive.mean(),
         ])
         self.rows.append(np.vstack([per_community, overall]))
