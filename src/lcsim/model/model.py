@@ -236,8 +236,7 @@ class LearningCommunityModel(mesa.Model):
         initial = self.params.trust.initial
         self.ties.append(keys.size, a=keys >> TIE_KEY_BITS, b=keys & TIE_KEY_MASK,
                          trust_ab=initial, trust_ba=initial)
-        at = np.searchsorted(self._tie_keys, keys)
-        self._tie_keys = np.insert(self._tie_keys, at, keys)
+        self._tie_keys = _merge_sorted(self._tie_keys, keys)
         self._tie_index = None
 
     def _known_ties(self, keys: np.ndarray) -> np.ndarray:
@@ -408,6 +407,17 @@ class LearningCommunityModel(mesa.Model):
 def tie_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One integer per unordered member pair: lower row high, higher row low bits."""
     return (np.minimum(a, b) << TIE_KEY_BITS) | np.maximum(a, b)
+
+
+def _merge_sorted(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays with no value in common."""
+    merged = np.empty(old.size + new.size, dtype=old.dtype)
+    at = np.searchsorted(old, new) + np.arange(new.size)
+    merged[at] = new
+    keep = np.ones(merged.size, dtype=bool)
+    keep[at] = False
+    merged[keep] = old
+    return merged
 
 
 @functools.cache
