@@ -77,7 +77,7 @@ def track_frontier(
     """Move institution codes to the frontier on outdated dimensions, in place."""
     outdated = codes != reality
     catch_up = outdated & (rng.random(codes.shape) < probability)
-    codes[catch_up] = np.broadcast_to(reality, codes.shape)[catch_up]
+    np.copyto(codes, reality, where=catch_up)
 
 
 def allocate_visits(
@@ -127,12 +127,13 @@ def step(model: LearningCommunityModel) -> None:
     first = np.concatenate([[0], np.cumsum(demand)])[:-1]
 
     # Visits of each institution to each community it serves.
+    served = [model.served_communities[inst] for inst in institutions.tolist()]
     serves = np.zeros((institutions.size, n_comm), dtype=bool)
-    for i, inst in enumerate(institutions):
-        serves[i, model.served_communities[inst]] = True
-    visits = allocate_visits(p.capacity, demand * serves, rng)
-    teacher_org = np.repeat(np.repeat(institutions, n_comm), visits.ravel())
-    visited = np.repeat(np.tile(np.arange(n_comm), institutions.size), visits.ravel())
+    serves[np.repeat(np.arange(institutions.size), [len(s) for s in served]),
+           np.concatenate(served)] = True
+    visits = allocate_visits(p.capacity, demand * serves, rng).ravel()
+    teacher_org = np.repeat(np.repeat(institutions, n_comm), visits)
+    visited = np.repeat(np.arange(visits.size) % n_comm, visits)
     teacher_org, visited = teacher_org[demand[visited] > 0], visited[demand[visited] > 0]
     if visited.size == 0:
         return
