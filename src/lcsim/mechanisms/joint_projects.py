@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -143,29 +143,38 @@ def assemble_team(
         The team, initiator first; shorter than ``team_size`` when the
         candidates run out.
     """
+    # Uniform numbers drawn in one block; more are drawn if a team needs them.
+    block = iter(rng.random(4 * params.team_size).tolist())
+
+    def uniform() -> float:
+        value = next(block, None)
+        return rng.random() if value is None else value
+
+    experienced = set(incumbents)
     team = [initiator]
     on_team = {initiator}
-    taken = [_count_in(incumbents, team), _count_in(newcomers, team)]
-    while len(team) < params.team_size:
-        left = [len(incumbents) - taken[0], len(newcomers) - taken[1]]
-        if left[0] + left[1] == 0:
-            break
-        want_incumbent = rng.random() < params.incumbent_share
-        kind = 0 if want_incumbent else 1
+    left = [len(incumbents), len(newcomers)]
+    if initiator in experienced:
+        left[0] -= 1
+    elif _contains(newcomers, initiator):
+        left[1] -= 1
+    while len(team) < params.team_size and left[0] + left[1] > 0:
+        want_incumbent = uniform() < params.incumbent_share
         chosen = None
-        if want_incumbent and rng.random() < params.repeat_share:
+        if want_incumbent and uniform() < params.repeat_share:
             past = set().union(*(collaborators.get(t, ()) for t in team))
-            repeat = sorted(c for c in past - on_team if _contains(incumbents, c))
+            repeat = sorted(c for c in past - on_team if c in experienced)
             if repeat:
-                chosen = repeat[int(rng.random() * len(repeat))]
+                chosen = repeat[int(uniform() * len(repeat))]
         if chosen is None:
+            kind = 0 if want_incumbent else 1
             groups = [incumbents if want_incumbent else newcomers]
             if left[kind] == 0:
                 groups = [incumbents, newcomers]
-            chosen = _draw_outside(groups, on_team, rng)
+            chosen = _draw_outside(groups, on_team, uniform)
         team.append(chosen)
         on_team.add(chosen)
-        taken[0 if _contains(incumbents, chosen) else 1] += 1
+        left[0 if chosen in experienced else 1] -= 1
     return team
 
 
@@ -174,12 +183,8 @@ def _contains(ascending: Sequence[int], value: int) -> bool:
     return at < len(ascending) and ascending[at] == value
 
 
-def _count_in(ascending: Sequence[int], values: list[int]) -> int:
-    return sum(_contains(ascending, v) for v in values)
-
-
 def _draw_outside(
-    groups: list[Sequence[int]], excluded: set[int], rng: np.random.Generator
+    groups: list[Sequence[int]], excluded: set[int], uniform: Callable[[], float]
 ) -> int:
     """A uniform draw from the groups (taken together) outside ``excluded``.
 
@@ -188,7 +193,7 @@ def _draw_outside(
     """
     total = sum(len(g) for g in groups)
     while True:
-        k = int(rng.random() * total)
+        k = int(uniform() * total)
         for group in groups:
             if k < len(group):
                 break
