@@ -278,18 +278,23 @@ class LearningCommunityModel(mesa.Model):
 
     def add_collaborations(self, teams: list[np.ndarray]) -> None:
         """Record that each team worked together (see :meth:`add_collaboration`)."""
-        a, b = [], []
-        for team in map(np.asarray, teams):
-            together = team.tolist()
+        if not teams:
+            return
+        for team in teams:
+            together = np.asarray(team).tolist()
             for member in together:
                 partners = self.collaborators[member]
                 partners.update(together)
                 partners.discard(member)
-            i, j = _pairs(len(together))
-            a.append(team[i])
-            b.append(team[j])
-        if a:
-            self.add_ties(np.concatenate(a), np.concatenate(b))
+
+        # Every pair on each team, from the teams laid out as padded rows.
+        sizes = np.array([len(team) for team in teams])
+        on_team = np.arange(sizes.max()) < sizes[:, None]
+        places = np.zeros(on_team.shape, dtype=np.int64)
+        places[on_team] = np.concatenate(teams)
+        i, j = _pairs(on_team.shape[1])
+        pair = on_team[:, i] & on_team[:, j]
+        self.add_ties(places[:, i][pair], places[:, j][pair])
 
     def draw_partners(self, seekers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Draw one random active tie of each seeker; return (tie, partner) rows.
