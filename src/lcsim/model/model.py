@@ -360,27 +360,27 @@ class LearningCommunityModel(mesa.Model):
         """Keep this month's meetings for trust, and credit what was learned."""
         self.interactions = (learner, teacher, ties, gains)
         kind = self.organisations["kind"][self.members["org"][teacher]]
-        learner_is_company = self.organisations["kind"][self.members["org"][learner]] == 0
-        self._credit(learner, gains, learner_is_company & (kind == 0), "flow_company_company")
-        self._credit(learner, gains, learner_is_company & (kind == 1),
-                     "flow_institution_company")
-        self._credit(learner, gains, ~learner_is_company, None)
+        self.credit_gains(learner, gains * (kind == 0), "flow_company_company", value=False)
+        self.credit_gains(learner, gains * (kind == 1), "flow_institution_company",
+                          value=False)
+        self._add_value(learner, gains)
 
-    def credit_gains(self, learner: np.ndarray, gains: np.ndarray, flow: str) -> None:
-        """Credit knowledge gained by member companies to their value and a flow."""
+    def credit_gains(self, learner: np.ndarray, gains: np.ndarray, flow: str,
+                     value: bool = True) -> None:
+        """Credit knowledge gained by members to their value, and companies' to a flow."""
+        if value:
+            self._add_value(learner, gains)
         is_company = self.organisations["kind"][self.members["org"][learner]] == 0
-        self._credit(learner, gains, is_company, flow)
-        self._credit(learner, gains, ~is_company, None)
+        self.ledger[flow] += np.bincount(
+            self.members["community"][learner], weights=gains * is_company,
+            minlength=self.n_communities,
+        )
 
-    def _credit(self, learner: np.ndarray, gains: np.ndarray, mask: np.ndarray,
-                flow: str | None) -> None:
-        rows, gained = learner[mask], gains[mask]
-        value = self.params.engagement.knowledge_value * gained
-        np.add.at(self.members["value"], rows, value)
-        if flow is not None:
-            self.ledger[flow] += np.bincount(
-                self.members["community"][rows], weights=gained, minlength=self.n_communities
-            )
+    def _add_value(self, learner: np.ndarray, gains: np.ndarray) -> None:
+        value = self.members["value"]
+        value += self.params.engagement.knowledge_value * np.bincount(
+            learner, weights=gains, minlength=value.size
+        )
 
     def on_project_success(self, project: joint_projects.Project, best: np.ndarray) -> None:
         """Book a project's success for maturity and, if open, codify it."""
