@@ -130,7 +130,7 @@ def exchange(
         return np.zeros(0)
     gap = beliefs[receivers]
     np.subtract(source_beliefs, gap, out=gap)
-    distance = (0.5 / gap.shape[1]) * np.add.reduce(np.abs(gap), axis=1)
+    distance = (0.5 / gap.shape[1]) * np.add.reduce(np.absolute(gap), axis=1)
     share = (
         params.absorption
         * learning_effectiveness(distance, params.optimal_distance, boundary_reduction)

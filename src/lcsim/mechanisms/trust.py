@@ -62,7 +62,7 @@ def update_trust(
     The counts of one month are applied together, so the order in which a
     pair's meetings happened within the month does not matter.
     """
-    return np.clip(trust + gain * good - loss * bad, 0.0, 1.0)
+    return np.minimum(np.maximum(trust + gain * good - loss * bad, 0.0), 1.0)
 
 
 def step(model: LearningCommunityModel) -> None:
