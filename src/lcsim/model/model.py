@@ -217,10 +217,10 @@ class LearningCommunityModel(mesa.Model):
         members = self.members
         active = members["active"]
         history = members["net_history"]
-        rows = np.flatnonzero(active)
-        history[rows, :-1] = history[rows, 1:]
-        history[rows, -1] = net[rows]
-        members["months"][rows] += 1
+        shifted = np.concatenate([history[:, 1:], net[:, None]], axis=1)
+        np.copyto(history, shifted, where=active[:, None])
+        months = members["months"]
+        months += active
 
     # ---------------------------------------------------------------- ties
 

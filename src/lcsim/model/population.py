@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 #: Staff bounds of the CBS size classes micro, small and medium.
 STAFF_BOUNDS = ((1, 9), (10, 49), (50, 249))
+_STAFF_LOW, _STAFF_HIGH = np.array(STAFF_BOUNDS).T
 
 
 def community_sizes(n_companies: int, n_communities: int, skew: float) -> np.ndarray:
@@ -55,10 +56,9 @@ def community_sizes(n_companies: int, n_communities: int, skew: float) -> np.nda
 
 def draw_staff(size_class: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Staff count per company, log-uniform within its size class."""
-    bounds = np.array(STAFF_BOUNDS, dtype=float)[size_class]
-    low, high = bounds[:, 0], bounds[:, 1]
+    low, high = _STAFF_LOW[size_class], _STAFF_HIGH[size_class]
     draw = np.exp(rng.uniform(np.log(low), np.log(high + 1)))
-    return np.clip(np.floor(draw).astype(int), low.astype(int), high.astype(int))
+    return np.minimum(np.maximum(np.floor(draw).astype(int), low), high)
 
 
 def build(model: LearningCommunityModel) -> None:
