@@ -6,9 +6,9 @@ dimension where the project's best knowledge beats the platform's, the
 platform moves ``codification`` of the way towards it. Each month every
 engaged member of any community draws on the platform with probability
 ``access_rate``: one of its employees learns from the platform's content, on
-the dimensions where something has been codified, through the exchange rule (:func:`lcsim.mechanisms.knowledge_exchange.exchange`)
-with a weight ``uptake`` that stands for the loss in codifying tacit
-knowledge.
+the dimensions where something has been codified, through the exchange rule
+(:func:`lcsim.mechanisms.knowledge_exchange.exchange`) with a weight
+``uptake`` that stands for the loss in codifying tacit knowledge.
 
 Small communities have fewer partners of their own, so the platform is
 expected to help them more than large ones (the Clic-it LC incubator).
