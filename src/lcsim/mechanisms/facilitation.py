@@ -20,9 +20,10 @@ whatever the size. The effort is spent in this order:
    away in knowledge (Dhanaraj & Parkhe 2006): an engaged member is drawn
    at random, and its new partner at random among the engaged members not
    yet tied to it whose cognitive distance to it is at least the upper
-   quartile of those members' distances (the value of rank
-   ceil(0.75 (n - 1)) in ascending order, n the number of such members,
-   which is where numpy's linearly interpolated quartile falls). Ties are
+   quartile of those members' distances: the distance of rank
+   ceil(0.75 (n - 1)) in ascending order (counting from 0), n the number of
+   such members. A distance reaches this value exactly when it reaches
+   numpy's linearly interpolated upper quartile (up to rounding). Ties are
    brokered one after another: a tie brokered earlier in the month counts
    as existing for later ones. A broker action for a member with no one
    left to tie to is spent without effect.
