@@ -77,3 +77,37 @@ def describe(cls: type, prefix: str = "") -> list[dict[str, Any]]:
         meta = dict(f.metadata)
         rows.append({"name": name, "default": default, **meta})
     return rows
+
+
+def range_text(
+    row: dict[str, Any],
+    *,
+    between: str,
+    at_least: str,
+    at_most: str,
+    choice: str = "{}",
+    number: Any = None,
+) -> str | None:
+    """Say in words what a declared field allows, or None if it declares nothing.
+
+    Args:
+        row: One row of :func:`describe`.
+        between, at_least, at_most: Templates with ``{low}`` and ``{high}``.
+        choice: Template for one allowed word.
+        number: Formats a bound (default: integers without a decimal point).
+    """
+    if row.get("choices"):
+        return "one of " + ", ".join(choice.format(c) for c in row["choices"])
+    fmt = number or _bound
+    low, high = row.get("low"), row.get("high")
+    if low is not None and high is not None:
+        return between.format(low=fmt(low), high=fmt(high))
+    if low is not None:
+        return at_least.format(low=fmt(low))
+    if high is not None:
+        return at_most.format(high=fmt(high))
+    return None
+
+
+def _bound(x: float) -> str:
+    return f"{int(x):d}" if float(x).is_integer() else f"{x:g}"

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lcsim.config.params import describe
+from lcsim.config.params import describe, range_text
 from lcsim.config.schema import LcsimConfig
 from lcsim.errors import LcsimError
 from lcsim.mechanisms.interventions import Intervention
@@ -55,16 +55,9 @@ def _default(value: Any) -> str:
 
 
 def _range(row: dict[str, Any]) -> str:
-    if row.get("choices"):
-        return "one of " + ", ".join(f"`{c}`" for c in row["choices"])
-    low, high = row.get("low"), row.get("high")
-    if low is not None and high is not None:
-        return f"{_number(low)} to {_number(high)}"
-    if low is not None:
-        return f"≥ {_number(low)}"
-    if high is not None:
-        return f"≤ {_number(high)}"
-    return ""
+    text = range_text(row, between="{low} to {high}", at_least="≥ {low}",
+                      at_most="≤ {high}", choice="`{}`", number=_number)
+    return text or ""
 
 
 def _cell(text: Any) -> str:

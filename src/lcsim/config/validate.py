@@ -15,29 +15,16 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from lcsim.config.params import describe
+from lcsim.config.params import describe, range_text
 from lcsim.config.schema import MECHANISM_SECTIONS, LcsimConfig
 from lcsim.errors import ConfigError
 from lcsim.mechanisms.interventions import ACTIONS, Intervention
 
 
 def _allowed(row: dict[str, Any]) -> str:
-    if row.get("choices"):
-        return "one of " + ", ".join(row["choices"])
-    low, high = _number(row.get("low")), _number(row.get("high"))
-    if low is not None and high is not None:
-        return f"a number from {low} to {high}"
-    if low is not None:
-        return f"a number of at least {low}"
-    if high is not None:
-        return f"a number of at most {high}"
-    return "a value of the declared type"
-
-
-def _number(x: float | None) -> str | None:
-    if x is None:
-        return None
-    return f"{int(x):d}" if float(x).is_integer() else f"{x:g}"
+    text = range_text(row, between="a number from {low} to {high}",
+                      at_least="a number of at least {low}", at_most="a number of at most {high}")
+    return text or "a value of the declared type"
 
 
 def check_field(key: str, value: Any, row: dict[str, Any]) -> None:
