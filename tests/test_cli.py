@@ -79,13 +79,24 @@ BAD_INPUTS = [
      "scenario.interventions[0].parameter='seed'", "mechanism parameter"),
     (["facilitation.governance=anarchy"], "facilitation.governance='anarchy'",
      "shared, lead_organisation"),
+    (["scenario.interventions=[{step:3,action:set_parameter,"
+      "parameter:membership.patience,value:6.5}]"],
+     "scenario.interventions[0].value=6.5", "a int for membership.patience"),
+    (["n_jobs=0"], "n_jobs=0", "at least 1, or -1"),
+    (["seed="], "seed=''", "whole number"),
+    (["scenario.n_institutions=9", "scenario.n_communities=2"], "scenario.n_institutions=9",
+     "every institution serves a community"),
+    (["-m", "scenario=tiny", "exchange.absorption=0.2,1.7"], "exchange.absorption=1.7",
+     "from 0 to 1"),
+    (["-m", "scenario=tiny", "scenario.n_companies=many"], "scenario.n_companies=many",
+     "whole number"),
 ]
 
 
 @pytest.mark.parametrize(("overrides", "names", "allowed"), BAD_INPUTS)
 def test_bad_input_is_one_line_and_exit_2(overrides, names, allowed, capsys, tmp_path):
     out = tmp_path / "never"
-    code = main(["run", *overrides, f"hydra.run.dir={out}"])
+    code = main(["run", *overrides, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}"])
     err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
@@ -120,3 +131,15 @@ def test_manifest_is_valid_json_written_last(tmp_path):
     newest = max((out / f).stat().st_mtime_ns for f in manifest["files"])
     assert (out / "manifest.json").stat().st_mtime_ns >= newest
     assert not (out / "figures").exists()
+
+
+def test_manifest_records_the_seeds_the_run_used(tmp_path):
+    from lcsim import compose_config, run_replications, validate
+    from lcsim.experiment.store import write_run
+
+    config = validate(compose_config(["scenario=tiny", "replications=2", "seed=1"]))
+    result = run_replications(config, replications=3, seed=5, n_jobs=1)
+    write_run(tmp_path, config, result, timings={})
+    manifest = load_results(tmp_path).manifest
+    assert manifest["seed"] == 5 and manifest["replications"] == 3
+    assert [s["spawn_key"] for s in manifest["replicate_seeds"]] == [[0], [1], [2]]

@@ -192,3 +192,31 @@ def test_switching_a_mechanism_off_removes_its_effect():
     assert (table["projects_started"] == 0).all() and (table["innovations"] == 0).all()
     no_exchange = simulate(make_config("scenario=tiny", "exchange.enabled=false"), 2)
     assert (no_exchange.timeseries["flow_company_company"] == 0).all()
+
+
+def test_simulate_is_replicate_r_of_run_replications(tiny):
+    config = dataclasses.replace(tiny, replications=3)
+    together = run_replications(config, seed=8, n_jobs=1).timeseries
+    for r in range(3):
+        alone = simulate(tiny, 8, replicate=r).timeseries
+        part = together[together["replicate"] == r].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, part)
+
+
+def test_institution_contribution_can_be_changed_by_an_intervention(single_lc):
+    event = Intervention(step=2, action="set_parameter", parameter="institutions.contribution",
+                         value=0.1)
+    scenario = dataclasses.replace(single_lc.scenario, interventions=[event])
+    model = LearningCommunityModel(dataclasses.replace(single_lc, scenario=scenario), rng=3)
+    members = model.members
+    institution = model.organisations["kind"][members["org"]] == 1
+    model.step()
+    engaged = institution & members["engaged"]
+    assert engaged.any() and (members["contribution"][engaged] == 0.8).all()
+    model.step()
+    engaged = institution & members["engaged"]
+    assert engaged.any() and (members["contribution"][engaged] == 0.1).all()
+
+
+def test_tiny_value_scale_runs_without_overflow_warnings():
+    simulate(make_config("scenario=tiny", "engagement.value_scale=1e-6"), 1)

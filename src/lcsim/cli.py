@@ -10,6 +10,7 @@ status 2, before any results directory is made.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import sys
@@ -56,11 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lcsim: error: unknown command {command!r}; allowed: run, --version",
               file=sys.stderr)
         return 2
-    if not any(arg in _HYDRA_FLAGS for arg in rest):
-        error = check_overrides(rest)
-        if error:
-            print(f"lcsim: error: {error}", file=sys.stderr)
-            return 2
+    flags = [arg for arg in rest if arg in _HYDRA_FLAGS]
+    overrides = [arg for arg in rest if arg not in _HYDRA_FLAGS]
+    error = None
+    if not flags:
+        error = check_overrides(overrides)
+    elif set(flags) <= {"-m", "--multirun"}:
+        error = check_sweep(overrides)
+    if error:
+        print(f"lcsim: error: {error}", file=sys.stderr)
+        return 2
     return _launch(rest)
 
 
@@ -73,6 +79,50 @@ def check_overrides(overrides: list[str]) -> str | None:
         validate(compose_config(overrides))
     except Exception as error:  # noqa: BLE001 - every failure becomes one line
         return explain(error)
+    return None
+
+
+def check_sweep(overrides: list[str], full_product: int = 16) -> str | None:
+    """Check the points of a Hydra multirun before any job starts.
+
+    Every combination is checked when there are at most ``full_product``;
+    otherwise each swept value is checked with the other swept keys at their
+    first value. Interval sweeps (for optimising sweepers) are not expanded.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from lcsim.config.compose import explain
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as error:  # noqa: BLE001 - a parse error becomes one line
+        return explain(error)
+    fixed: list[str] = []
+    swept: list[list[str]] = []
+    for override in parsed:
+        if not override.is_sweep_override():
+            fixed.append(override.input_line)
+            continue
+        key = override.get_key_element()
+        try:
+            swept.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+        except Exception:  # noqa: BLE001 - e.g. interval(): left to the sweeper
+            continue
+    if not swept:
+        return check_overrides(fixed)
+    size = 1
+    for values in swept:
+        size *= len(values)
+    if size <= full_product:
+        points = [list(p) for p in itertools.product(*swept)]
+    else:
+        first = [values[0] for values in swept]
+        points = [first[:i] + [value] + first[i + 1:]
+                  for i, values in enumerate(swept) for value in values]
+    for point in points:
+        error = check_overrides(fixed + point)
+        if error:
+            return error
     return None
 
 

@@ -90,5 +90,6 @@ def _full_key(message: str) -> str:
 def _override_value(message: str, key: str) -> str:
     marker = f"override {key}="
     if marker in message:
-        return message.split(marker, 1)[1].split()[0]
+        words = message.split(marker, 1)[1].split()
+        return words[0] if words else "''"
     return "?"

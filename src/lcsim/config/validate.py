@@ -90,6 +90,14 @@ def _check_links(cfg: LcsimConfig) -> None:
                           f"at most scenario.knowledge_dimensions ({s.knowledge_dimensions})")
     if s.ties_per_member % 2:
         raise ConfigError("scenario.ties_per_member", s.ties_per_member, "an even number")
+    if cfg.n_jobs == 0:
+        raise ConfigError("n_jobs", 0, "a number of workers of at least 1, or -1 for all cores")
+    most = s.institutions_per_community_max
+    if s.n_institutions > s.n_communities * most:
+        raise ConfigError("scenario.n_institutions", s.n_institutions,
+                          f"at most scenario.n_communities x "
+                          f"scenario.institutions_per_community_max ({s.n_communities * most}),"
+                          " so that every institution serves a community")
     e = cfg.engagement
     shares = e.share_conditional + e.share_free_rider + e.share_hump_shaped
     if shares > 1.0 + 1e-9:
@@ -129,7 +137,9 @@ def _check_parameter_event(key: str, event: Intervention, cfg: LcsimConfig) -> N
     value = event.value
     if isinstance(current, bool):
         ok = isinstance(value, bool)
-    elif isinstance(current, int | float):
+    elif isinstance(current, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(current, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     else:
         ok = isinstance(value, type(current))

@@ -37,16 +37,26 @@ class RunResult:
         companies: One row per replicate and company at the final month:
             community, size class, knowledge, digital maturity, active.
         seconds: Wall-clock seconds per replicate (not part of the results).
+        seed: The root seed the replicates' seeds were spawned from (None when
+            a run was given its own ``SeedSequence``).
+        replicates: The replicate numbers, in the tables' order.
     """
 
     timeseries: pd.DataFrame
     companies: pd.DataFrame
     seconds: list[float] = field(default_factory=list)
+    seed: int | None = None
+    replicates: list[int] = field(default_factory=list)
+
+
+def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
+    """Seed of replicate r: child r of ``SeedSequence(seed)``, as ``spawn`` makes it."""
+    return np.random.SeedSequence(seed, spawn_key=(replicate,))
 
 
 def replicate_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """Seeds of replications 0..R-1, spawned from ``SeedSequence(seed)``."""
-    return np.random.SeedSequence(seed).spawn(replications)
+    return [replicate_seed(seed, r) for r in range(replications)]
 
 
 def simulate(
@@ -57,14 +67,20 @@ def simulate(
 ) -> RunResult:
     """Run the model once and return its outcome tables.
 
+    ``simulate(config, S, replicate=r)`` is replicate r of
+    ``run_replications(config, seed=S)``, exactly.
+
     Args:
-        config: A composed config (validated here if it is a DictConfig).
-        seed: An integer seed or a ``SeedSequence``; the model draws every
-            random number from a generator built from it.
-        replicate: The replicate number written into the tables.
+        config: A composed config; it is validated here.
+        seed: A root seed, from which replicate r's seed is spawned
+            (:func:`replicate_seed`), or a ``SeedSequence`` used as it is; the
+            model draws every random number from a generator built from it.
+        replicate: The replicate number, written into the tables.
     """
-    if not isinstance(config, LcsimConfig):
-        config = validate(config)
+    config = validate(config)
+    root = None
+    if not isinstance(seed, np.random.SeedSequence):
+        root, seed = int(seed), replicate_seed(int(seed), replicate)
     started = time.perf_counter()
     model = LearningCommunityModel(config, rng=np.random.default_rng(seed))
     model.run()
@@ -72,7 +88,8 @@ def simulate(
     timeseries.insert(0, "replicate", replicate)
     companies = final_companies(model)
     companies.insert(0, "replicate", replicate)
-    return RunResult(timeseries, companies, [time.perf_counter() - started])
+    return RunResult(timeseries, companies, [time.perf_counter() - started], root,
+                     [replicate])
 
 
 def final_companies(model: LearningCommunityModel) -> pd.DataFrame:
@@ -110,15 +127,13 @@ def run_replications(
         n_jobs: Worker processes (1: serial; -1: all cores).
         progress: Called with (done, total) as replications finish.
     """
-    if not isinstance(config, LcsimConfig):
-        config = validate(config)
+    config = validate(config)
     replications = config.replications if replications is None else replications
     seed = config.seed if seed is None else seed
     n_jobs = config.n_jobs if n_jobs is None else n_jobs
-    seeds = replicate_seeds(seed, replications)
-    jobs = (delayed(simulate)(config, s, replicate=r) for r, s in enumerate(seeds))
+    jobs = (delayed(simulate)(config, seed, replicate=r) for r in range(replications))
     if n_jobs == 1 or replications == 1:
-        results = (simulate(config, s, replicate=r) for r, s in enumerate(seeds))
+        results = (simulate(config, seed, replicate=r) for r in range(replications))
     else:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     done: list[RunResult] = []
@@ -130,4 +145,6 @@ def run_replications(
         pd.concat([r.timeseries for r in done], ignore_index=True),
         pd.concat([r.companies for r in done], ignore_index=True),
         [s for r in done for s in r.seconds],
+        seed,
+        [i for r in done for i in r.replicates],
     )

@@ -109,6 +109,9 @@ def write_run(
 ) -> Path:
     """Write a run's tables, figures and manifest; the manifest goes last."""
     out = Path(out)
+    # A manifest left from an earlier run in this folder would vouch for files
+    # that are about to be replaced: remove it first.
+    (out / MANIFEST).unlink(missing_ok=True)
     write_text(out / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(config)))
     atomic_write(out / "timeseries.parquet",
                  lambda tmp: result.timeseries.to_parquet(tmp, index=False))
@@ -117,14 +120,14 @@ def write_run(
     summary = summarise(result.timeseries)
     atomic_write(out / "summary.csv", lambda tmp: summary.to_csv(tmp, index=False))
     figure_files = [str(p.relative_to(out)) for p in figures(out)] if figures else []
-    seeds = np.random.SeedSequence(config.seed).spawn(config.replications)
+    seed = config.seed if result.seed is None else result.seed
+    replicates = result.replicates or list(range(config.replications))
     manifest = {
         "status": "complete",
-        "seed": config.seed,
-        "replications": config.replications,
+        "seed": seed,
+        "replications": len(replicates),
         "replicate_seeds": [
-            {"replicate": r, "entropy": str(s.entropy), "spawn_key": list(s.spawn_key)}
-            for r, s in enumerate(seeds)
+            {"replicate": r, "entropy": str(seed), "spawn_key": [r]} for r in replicates
         ],
         "versions": package_versions(),
         "python": platform.python_version(),

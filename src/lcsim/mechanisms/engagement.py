@@ -1,9 +1,11 @@
 """Engagement and commitment: who takes part, how much they give, and why.
 
-Members are of four types, drawn at set-up in the shares found in
+Members are of four types, drawn when they join in the shares found in
 public-goods experiments (Fischbacher, Gächter & Fehr 2001): conditional
 cooperators, free riders, hump-shaped contributors and the rest
-(unconditional contributors at a level of their own).
+(unconditional contributors at a level of their own). Knowledge
+institutions' memberships are always unconditional contributors at
+``institutions.contribution`` (mandated partners, :mod:`.institutions`).
 
 Each month, at its start (:func:`step`):
 
@@ -50,6 +52,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import expit
 
 from lcsim.config.params import param
 
@@ -180,7 +183,7 @@ def draw_member_types(
 
 def commitment_target(net_benefit: np.ndarray, scale: float) -> np.ndarray:
     """Logistic target of commitment for a month's net benefit."""
-    return 1.0 / (1.0 + np.exp(-net_benefit / scale))
+    return expit(net_benefit / scale)
 
 
 def step(model: LearningCommunityModel) -> None:
@@ -207,9 +210,11 @@ def step(model: LearningCommunityModel) -> None:
     commitment = members["commitment"]
     threshold = members["threshold"] * (1.0 - commitment)
     engaged = active & participation(others_engaged, threshold)
+    # Institutions give the level set for them now (an intervention may change it).
+    own_level = np.where(model.organisations["kind"][members["org"]] == 1,
+                         model.params.institutions.contribution, members["own_level"])
     given = contributions(
-        members["member_type"], others_given, commitment, members["own_level"],
-        p.matching,
+        members["member_type"], others_given, commitment, own_level, p.matching,
     )
     members["engaged"][:] = engaged
     members["contribution"][:] = np.where(engaged, np.clip(given, 0.0, 1.0), 0.0)

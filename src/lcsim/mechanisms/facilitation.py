@@ -8,14 +8,16 @@ beyond), a lead organisation for moderate ones (up to ``lead_size``), and a
 network administrative organisation (NAO) at a fixed ``nao_efficiency``
 whatever the size. The effort is spent in this order:
 
-1. *welcoming newcomers*, ``welcome_cost`` each: a welcomed newcomer comes
-   back after its first month with probability ``return_welcomed`` instead
-   of ``return_unwelcomed`` (Joyce & Kraut 2006: 0.56 against 0.44), see
+1. *welcoming newcomers*, ``welcome_cost`` each, the active newcomers not
+   yet welcomed, longest waiting first: a welcomed newcomer comes back after
+   its first month with probability ``return_welcomed`` instead of
+   ``return_unwelcomed`` (Joyce & Kraut 2006: 0.56 against 0.44), see
    :mod:`.membership`;
 2. a *boundary object* for the month, ``boundary_cost``: it lowers the
    distance that understanding must bridge by ``boundary_reduction``
    (Akkerman & Bakker 2011), see :mod:`.knowledge_exchange`;
-3. *brokering ties*, ``broker_cost`` each: a new tie between two engaged
+3. *brokering ties*, ``broker_cost`` each, never more in a month than the
+   community has untied pairs of engaged members: a new tie between two engaged
    members who are not yet tied, the second drawn among those furthest
    away in knowledge (Dhanaraj & Parkhe 2006): an engaged member is drawn
    at random, and its new partner at random among the engaged members not
@@ -196,6 +198,12 @@ def step(model: LearningCommunityModel) -> None:
     n_waiting = np.bincount(community[waiting], minlength=n_comm)
     n_engaged = np.bincount(community[engaged], minlength=n_comm)
     welcomes, boundary, brokers = spend_effort(budget, n_waiting, n_engaged, p)
+    # No more ties than there are untied pairs of engaged members (counting
+    # every tie of the community, so the cap is never too generous).
+    ties = model.ties
+    live = np.flatnonzero(ties["active"])
+    n_ties = np.bincount(community[ties["a"][live]], minlength=n_comm)
+    brokers = np.minimum(brokers, np.maximum(n_engaged * (n_engaged - 1) // 2 - n_ties, 0))
 
     # Welcome the longest waiting newcomers (lowest rows) of each community.
     first_waiting = np.concatenate([[0], np.cumsum(n_waiting)])[:-1]
