@@ -317,19 +317,6 @@ def test_far_partners_by_hand():
     assert picked.tolist() == [3, -1, 6]
 
 
-def test_sequential_far_partner_agrees_with_the_vectorised_rule():
-    rng = np.random.default_rng(8)
-    for _ in range(200):
-        n = int(rng.integers(1, 12))
-        distance = rng.integers(0, 13, size=n) / 12
-        draw = float(rng.random())
-        picked = facilitation.far_partners(distance, np.zeros(n, dtype=np.int64), 1,
-                                           np.array([draw]))
-        options = [(100 + k, float(d)) for k, d in enumerate(distance)]
-        assert facilitation._far_partner(options, draw) == 100 + int(picked[0])
-    assert facilitation._far_partner([], 0.5) == -1
-
-
 def test_governance_efficiency_by_size():
     p = facilitation.Params()  # shared 12, lead organisation 40, NAO 0.8
     sizes = np.array([0, 6, 12, 24, 48, 80])

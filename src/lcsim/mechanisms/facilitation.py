@@ -25,10 +25,10 @@ whatever the size. The effort is spent in this order:
    quartile of those members' distances: the distance of rank
    ceil(0.75 (n - 1)) in ascending order (counting from 0), n the number of
    such members. A distance reaches this value exactly when it reaches
-   numpy's linearly interpolated upper quartile (up to rounding). Ties are
-   brokered one after another: a tie brokered earlier in the month counts
-   as existing for later ones. A broker action for a member with no one
-   left to tie to is spent without effect.
+   numpy's linearly interpolated upper quartile (up to rounding). All of a
+   month's ties are drawn together from the network as it stood before any
+   of them, so a draw that repeats a pair brokered earlier that month is
+   spent without effect, as is one for a member with no one left to tie to.
 
 With facilitation off, nobody is welcomed, there are no boundary objects
 and no brokered ties.
@@ -218,7 +218,7 @@ def broker_ties(
     model: LearningCommunityModel, engaged: np.ndarray, n_engaged: np.ndarray,
     communities: np.ndarray,
 ) -> None:
-    """Broker one tie per entry of ``communities``, in order.
+    """Broker one tie per entry of ``communities``, all drawn at once.
 
     Args:
         model: The model.
@@ -234,39 +234,11 @@ def broker_ties(
     draw = rng.random(communities.size)
     candidate, distance, segment = _untied_candidates(model, engaged, start, size, first)
     picked = far_partners(distance, segment, communities.size, draw)
-    partner = [int(candidate[k]) if k >= 0 else -1 for k in picked.tolist()]
 
-    # A tie only changes the options of a later draw whose member is one of
-    # its ends: redo those draws without the partners tied before them.
-    bounds = np.searchsorted(segment, np.arange(communities.size + 1)).tolist()
-    tied_now: dict[int, set[int]] = {}
-    a, b = [], []
-    for j, member in enumerate(first.tolist()):
-        if member in tied_now:
-            lo, hi = bounds[j], bounds[j + 1]
-            options = [
-                (c, d) for c, d in zip(candidate[lo:hi].tolist(), distance[lo:hi].tolist(),
-                                       strict=True)
-                if c not in tied_now[member]
-            ]
-            partner[j] = _far_partner(options, float(draw[j]))
-        if partner[j] >= 0:
-            a.append(member)
-            b.append(partner[j])
-            tied_now.setdefault(member, set()).add(partner[j])
-            tied_now.setdefault(partner[j], set()).add(member)
-    if a:
-        model.add_ties(np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
-
-
-def _far_partner(options: list[tuple[int, float]], draw: float) -> int:
-    """:func:`far_partners` for one member's (candidate, distance) list, or -1."""
-    if not options:
-        return -1
-    ranked = sorted(d for _, d in options)
-    threshold = ranked[-((-3 * (len(ranked) - 1)) // 4)]
-    far = [c for c, d in options if d >= threshold]
-    return far[int(draw * len(far))]
+    # All of a month's ties are drawn from the network as it stood before any
+    # of them; a draw that repeats a pair tied earlier this month is wasted.
+    chosen = picked >= 0
+    model.add_ties(first[chosen], candidate[picked[chosen]])
 
 
 def _untied_candidates(
