@@ -143,3 +143,25 @@ def test_manifest_records_the_seeds_the_run_used(tmp_path):
     manifest = load_results(tmp_path).manifest
     assert manifest["seed"] == 5 and manifest["replications"] == 3
     assert [s["spawn_key"] for s in manifest["replicate_seeds"]] == [[0], [1], [2]]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "hydra.run.dir=/proc/lcsim-x"],
+     "hydra.run.dir=/proc/lcsim-x is not allowed: a folder lcsim can create"),
+    (["run", "-m", "hydra.sweep.dir=/dev/null/x", "seed=1,2"],
+     "hydra.sweep.dir=/dev/null/x is not allowed: a folder lcsim can create"),
+    (["run", "-m", "seed=interval(0,1)"], "seed=interval(0,1) is not allowed"),
+    (["run", "trust.los=0.2"], "trust.los: unknown key; did you mean trust.loss?"),
+])
+def test_unusable_folders_sweeps_and_typos_are_one_line(args, expected, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err
+
+
+def test_manifest_command_can_be_run_again(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "scenario=tiny", "replications=1", "figures=false",
+                 f"hydra.run.dir={out}"]) == 0
+    command = json.loads((out / "manifest.json").read_text())["command"]
+    assert command[:3] == ["lcsim", "run", "scenario=tiny"]

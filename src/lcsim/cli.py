@@ -14,6 +14,7 @@ import itertools
 import logging
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,19 +71,46 @@ def main(argv: list[str] | None = None) -> int:
     return _launch(rest)
 
 
-def check_overrides(overrides: list[str]) -> str | None:
-    """Compose and validate the config; return a one-line error or None."""
+def check_overrides(overrides: list[str], output: str = "run") -> str | None:
+    """Compose and validate the config; return a one-line error or None.
+
+    Also checks that Hydra's ``hydra.<output>.dir`` can be created.
+    """
+    from omegaconf import open_dict
+
     from lcsim.config.compose import compose_config, explain
     from lcsim.config.validate import validate
 
     try:
-        validate(compose_config(overrides))
+        cfg = compose_config(overrides, return_hydra=True)
+        folder = str(cfg.hydra[output].dir)
+        with open_dict(cfg):
+            del cfg["hydra"]
+        validate(cfg)
     except Exception as error:  # noqa: BLE001 - every failure becomes one line
         return explain(error)
+    return check_folder(f"hydra.{output}.dir", folder)
+
+
+def check_folder(key: str, folder: str) -> str | None:
+    """Whether a results folder could be made here; a one-line error if not.
+
+    Nothing is left behind: the test folder is made in the nearest existing
+    ancestor and removed at once.
+    """
+    path = Path(folder).absolute()
+    ancestor = next(p for p in (path, *path.parents) if p.exists())
+    try:
+        if not ancestor.is_dir():
+            raise NotADirectoryError(f"{ancestor} is not a folder")
+        Path(tempfile.mkdtemp(prefix=".lcsim-check-", dir=ancestor)).rmdir()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return f"{key}={folder} is not allowed: a folder lcsim can create ({reason})"
     return None
 
 
-def check_sweep(overrides: list[str], full_product: int = 16) -> str | None:
+def check_sweep(overrides: list[str], full_product: int = 64) -> str | None:
     """Check the points of a Hydra multirun before any job starts.
 
     Every combination is checked when there are at most ``full_product``;
@@ -106,10 +134,11 @@ def check_sweep(overrides: list[str], full_product: int = 16) -> str | None:
         key = override.get_key_element()
         try:
             swept.append([f"{key}={value}" for value in override.sweep_string_iterator()])
-        except Exception:  # noqa: BLE001 - e.g. interval(): left to the sweeper
-            continue
+        except Exception:  # noqa: BLE001 - interval() and the like
+            return (f"{override.input_line} is not allowed: lists, range() or choice() "
+                    "sweeps (interval() needs an optimising sweeper)")
     if not swept:
-        return check_overrides(fixed)
+        return check_overrides(fixed, "sweep")
     size = 1
     for values in swept:
         size *= len(values)
@@ -120,7 +149,7 @@ def check_sweep(overrides: list[str], full_product: int = 16) -> str | None:
         points = [first[:i] + [value] + first[i + 1:]
                   for i, values in enumerate(swept) for value in values]
     for point in points:
-        error = check_overrides(fixed + point)
+        error = check_overrides(fixed + point, "sweep")
         if error:
             return error
     return None
@@ -181,10 +210,12 @@ def run_task(cfg: DictConfig) -> None:
     def figures(folder: Path) -> list[Path]:
         if not config.figures:
             return []
-        return write_figures(folder, result.timeseries, result.companies)
+        return write_figures(folder, result.timeseries, result.companies,
+                             config.scenario.knowledge_dimensions)
 
     started = time.perf_counter()
-    write_run(out, config, result, timings={"simulation": simulated}, figures=figures)
+    write_run(out, config, result, timings={"simulation": simulated}, figures=figures,
+              command=["lcsim", "run", *sys.argv[1:]])
     overall = result.timeseries
     final = overall[(overall["community"] == "all") & (overall["step"] == s.steps)]
     log.info("productive share at month %d: %.2f (mean of %d); retention %.2f",

@@ -63,7 +63,7 @@ def explain(error: Exception) -> str:
     value = _override_value(text, key)
     if isinstance(cause, ConfigAttributeError | ConfigKeyError) or "not in struct" in first:
         missing = first.split("'")[1] if "'" in first else key
-        return f"{key or missing}: unknown key; see docs/ODD.md for the keys that exist"
+        return f"{key or missing}: unknown key; {_closest_keys(key or missing)}"
     if isinstance(cause, ValidationError):
         if "Integer" in first:
             allowed = "a whole number"
@@ -93,3 +93,17 @@ def _override_value(message: str, key: str) -> str:
         words = message.split(marker, 1)[1].split()
         return words[0] if words else "''"
     return "?"
+
+
+def _closest_keys(key: str) -> str:
+    """Suggest the declared keys nearest to a mistyped one."""
+    import difflib
+
+    from lcsim.config.params import describe
+    from lcsim.config.schema import LcsimConfig
+
+    names = sorted({row["name"].split("[")[0] for row in describe(LcsimConfig)})
+    close = difflib.get_close_matches(key, names, n=2, cutoff=0.75)
+    if close:
+        return "did you mean " + " or ".join(close) + "?"
+    return "docs/ODD.md lists the keys that exist"

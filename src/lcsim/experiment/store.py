@@ -106,6 +106,7 @@ def write_run(
     *,
     timings: dict[str, float],
     figures: Callable[[Path], list[Path]] | None = None,
+    command: list[str] | None = None,
 ) -> Path:
     """Write a run's tables, figures and manifest; the manifest goes last."""
     out = Path(out)
@@ -132,7 +133,7 @@ def write_run(
         "versions": package_versions(),
         "python": platform.python_version(),
         "git": git_state(),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": command or [Path(sys.argv[0]).name, *sys.argv[1:]],
         "timings_seconds": timings,
         "replicate_seconds": result.seconds,
         "files": ["config.yaml", "timeseries.parquet", "companies.parquet", "summary.csv",

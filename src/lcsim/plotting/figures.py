@@ -78,7 +78,7 @@ def plot_retention_by_community(timeseries: pd.DataFrame, path: Path) -> Path:
         ax.plot(mean.index, mean[name], color=colour,
                 label=f"{name} ({start[name]:.0f} members)")
     ax.set_xlabel("Month")
-    ax.set_ylabel("Share of founding members still active")
+    ax.set_ylabel("Share of founding companies still active")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncols=2, loc="lower left", title="community (size at start)",
@@ -87,28 +87,38 @@ def plot_retention_by_community(timeseries: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def plot_knowledge_distribution(companies: pd.DataFrame, path: Path) -> Path:
-    """Knowledge of active companies at the final month, by size class."""
+def plot_knowledge_distribution(
+    companies: pd.DataFrame, path: Path, dimensions: int = 30
+) -> Path:
+    """Knowledge of active companies at the final month, by size class.
+
+    Levels of a code of discrete entries lie on a grid of step 1 / (2 x
+    ``dimensions``), which makes histograms spiky; the cumulative share per
+    size class shows the distribution without any binning.
+    """
     active = companies[companies["active"]]
     fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    bins = np.linspace(0, 1, 41)
     for size in ("micro", "small", "medium"):
         values = active.loc[active["size_class"] == size, "knowledge"]
         if len(values):
-            ax.hist(values, bins=bins, alpha=0.6, label=f"{size} (n = {len(values)})")
-    ax.set_xlabel("Knowledge level of the company's code (0-1)")
-    ax.set_ylabel("Companies (all replications)")
-    ax.set_title("Knowledge of active companies at the final month")
+            ax.ecdf(values, linewidth=1.8, label=f"{size} (n = {len(values)})")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"Knowledge level of the company's code (0-1, {dimensions} dimensions)")
+    ax.set_ylabel("Share of companies at or below this level")
+    ax.set_title("Knowledge of active companies at the final month, all replications")
     ax.legend()
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
 
-def write_figures(out: Path, timeseries: pd.DataFrame, companies: pd.DataFrame) -> list[Path]:
+def write_figures(
+    out: Path, timeseries: pd.DataFrame, companies: pd.DataFrame, dimensions: int = 30
+) -> list[Path]:
     """Write all figures of a run into ``out/figures``."""
     folder = Path(out) / "figures"
     return [
         plot_outcomes_over_time(timeseries, folder / "outcomes_over_time.png"),
         plot_retention_by_community(timeseries, folder / "retention_by_community.png"),
-        plot_knowledge_distribution(companies, folder / "knowledge_distribution.png"),
+        plot_knowledge_distribution(companies, folder / "knowledge_distribution.png",
+                                    dimensions),
     ]
