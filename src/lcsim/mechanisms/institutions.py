@@ -12,9 +12,10 @@ probability ``student_accuracy`` (otherwise it is 0 or wrong, equally
 likely).
 
 In every community it serves, an institution is a member that takes part as
-a mandated partner: it contributes ``contribution`` each month (it is never a
-free rider or conditional cooperator) and does not leave (see
-:mod:`.membership`).
+a mandated partner: it contributes ``contribution`` in every month it takes
+part (it is never a free rider or conditional cooperator) and does not leave
+(see :mod:`.membership`). Whether it takes part follows the same threshold
+rule as for companies (:mod:`.engagement`).
 
 Its ``capacity`` of visits a month (staff consultations, student projects,
 internships) is split over the communities it serves in proportion to their

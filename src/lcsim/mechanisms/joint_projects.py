@@ -23,9 +23,10 @@ Spiro 2005). On success every member's organisation absorbs
 ``project_value``, and with probability ``discovery`` per dimension that no
 one on the team knows, the team discovers the frontier there and every
 member adopts it fully: a success that discovers at least one dimension
-counts as an innovation. When a project ends, successful or not, its members
-who are still active become incumbents and each other's collaborators, and
-are tied to each other.
+counts as an innovation. A project with fewer than two members still active
+when it ends fails and leaves nothing behind; otherwise, successful or not,
+its active members become incumbents and each other's collaborators, and are
+tied to each other.
 
 All projects that end in the same month are judged together: their chances
 and what their members learn come from the organisations' codes as they

@@ -19,8 +19,10 @@ Each month, inside every organisation (company or knowledge institution):
    probability ``frontier_drift`` (p4) a month. Drift is part of this
    mechanism, so ``learning.enabled=false`` also holds the frontier still.
 
-Steps 2 and 3 both use the actions and scores drawn at the start of the
-month, as in the replications by Rodan (2005) and Christensen (2015).
+Steps 2 and 3 both use the state at the start of this mechanism, as in the
+replications by Rodan (2005) and Christensen (2015): socialisation moves
+beliefs towards the codes as they stood before code learning, and code
+learning uses the actions drawn from the beliefs before socialisation.
 
 References:
     March, J. G. (1991). Exploration and exploitation in organizational
