@@ -38,7 +38,7 @@ from lcsim.errors import ResultsError
 from lcsim.model.outcomes import OUTCOMES
 
 MANIFEST = "manifest.json"
-PACKAGES = ("lcsim", "mesa", "hydra-core", "SALib", "numpy", "pandas", "pyarrow")
+PACKAGES = ("lcsim", "mesa", "hydra-core", "SALib", "numpy", "scipy", "pandas", "pyarrow")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

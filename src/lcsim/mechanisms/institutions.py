@@ -55,7 +55,7 @@ class Params:
         unit="visits/month", low=0.0, high=1000.0, source="assumption",
     )
     contribution: float = param(
-        0.8, "What an institution puts into each community it serves, every month.",
+        0.8, "What an institution puts into a community it serves in a month it takes part.",
         low=0.0, high=1.0, source="assumption (mandated partner)",
     )
     frontier_tracking: float = param(
