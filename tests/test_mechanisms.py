@@ -223,3 +223,18 @@ def test_staff_counts_stay_within_cbs_size_classes():
     for c, (low, high) in enumerate(((1, 9), (10, 49), (50, 249))):
         s = staff[classes == c]
         assert s.min() == low and s.max() == high
+
+
+def test_institutions_serve_within_the_per_community_bounds():
+    from lcsim.model.population import assign_institutions
+
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        n_comm, n_inst = int(rng.integers(1, 6)), int(rng.integers(1, 9))
+        most = int(rng.integers(1, 5))
+        if n_inst > n_comm * most:
+            continue
+        serves = assign_institutions(n_comm, n_inst, 1, most, rng)
+        per_community = np.bincount(np.concatenate(serves), minlength=n_comm)
+        assert all(len(s) >= 1 for s in serves)
+        assert per_community.max() <= most and per_community.min() >= 1

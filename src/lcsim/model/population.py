@@ -9,7 +9,9 @@
   50-249 employees).
 * Each community is served by a number of institutions drawn uniformly
   between the scenario's minimum and maximum, chosen with preference for the
-  least loaded; institutions left without a community are then given one.
+  least loaded; institutions left without a community are then given one
+  with room, or take the place of an institution that serves several. Their
+  memberships are unconditional contributors at ``institutions.contribution``.
 * Employees start with uniform March beliefs; company codes start at 0
   (March 1991). Institution staff and codes start nearer the frontier
   (``scenario.institution_accuracy``).
@@ -103,9 +105,19 @@ def assign_institutions(
             load[i] += 1
     served_by = np.bincount([c for s in serves for c in s], minlength=n_communities)
     for i in np.flatnonzero(load == 0):
-        # An institution left without a community joins one that still has room.
+        # An institution left without a community joins one that still has room,
+        # or else takes the place of an institution that serves several.
         room = np.flatnonzero(served_by < most)
-        c = int(rng.choice(room)) if room.size else int(rng.integers(n_communities))
+        if room.size:
+            c = int(rng.choice(room))
+        else:
+            places = [(j, c) for j, s in enumerate(serves) if len(s) > 1 for c in sorted(s)]
+            if places:
+                j, c = places[int(rng.integers(len(places)))]
+                serves[j].discard(c)
+                served_by[c] -= 1
+            else:
+                c = int(rng.integers(n_communities))
         serves[i].add(c)
         served_by[c] += 1
     return [np.array(sorted(s), dtype=np.int64) for s in serves]
