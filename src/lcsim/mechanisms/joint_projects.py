@@ -50,7 +50,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -118,7 +118,6 @@ class Project:
     ends: int
     succeeded: bool | None = None
     innovation: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def assemble_team(

@@ -382,10 +382,6 @@ class LearningCommunityModel(mesa.Model):
             learner, weights=gains, minlength=value.size
         )
 
-    def on_project_success(self, project: joint_projects.Project, best: np.ndarray) -> None:
-        """Book a project's success for maturity and, if open, codify it."""
-        self.on_project_successes([project], best[None, :])
-
     def on_project_successes(
         self, projects: list[joint_projects.Project], best: np.ndarray
     ) -> None:
