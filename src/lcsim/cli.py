@@ -230,3 +230,32 @@ def _discard(out: Path) -> None:
         return
     if all(p.name in (".hydra", "lcsim.log") for p in out.iterdir()):
         shutil.rmtree(out, ignore_errors=True)
+
+
+def parameter_table_command(args: list[str]) -> int:
+    """``python -m lcsim.config.table [--check] [PATH]``: refresh docs/ODD.md's table."""
+    from lcsim.config.table import (
+        ODD_PATH,
+        current_block,
+        parameter_table_markdown,
+        write_table,
+    )
+
+    check = "--check" in args
+    paths = [a for a in args if a != "--check"]
+    path = Path(paths[0]) if paths else ODD_PATH
+    try:
+        if check:
+            text = path.read_text(encoding="utf-8")
+            if current_block(text) != parameter_table_markdown():
+                print(f"{path}: the parameter table is out of date; run "
+                      ".venv/bin/python -m lcsim.config.table", file=sys.stderr)
+                return 1
+            return 0
+        changed = write_table(path)
+    except (OSError, LcsimError) as error:
+        print(f"lcsim.config.table: error: {error}", file=sys.stderr)
+        return 2
+    print(f"{path}: parameter table {'updated' if changed else 'already up to date'}")
+    return 0
+

@@ -13,15 +13,14 @@ of the file is left as it is.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from lcsim.config.params import describe, range_text
 from lcsim.config.schema import LcsimConfig
 from lcsim.errors import LcsimError
+from lcsim.files import write_text
 from lcsim.mechanisms.interventions import Intervention
 
 START = "<!-- parameters:start -->"
@@ -119,40 +118,11 @@ def write_table(path: Path = ODD_PATH) -> bool:
     updated = replace_block(text, parameter_table_markdown())
     if updated == text:
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(updated)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, updated)
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite (or with ``--check``, only compare) the table in docs/ODD.md."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    check = "--check" in args
-    paths = [a for a in args if a != "--check"]
-    path = Path(paths[0]) if paths else ODD_PATH
-    try:
-        if check:
-            stale = current_block(path.read_text(encoding="utf-8")) != (
-                parameter_table_markdown()
-            )
-            if stale:
-                print(f"{path}: the parameter table is out of date; run "
-                      ".venv/bin/python -m lcsim.config.table", file=sys.stderr)
-            return 1 if stale else 0
-        changed = write_table(path)
-    except (OSError, LcsimError) as error:
-        print(f"lcsim.config.table: error: {error}", file=sys.stderr)
-        return 2
-    print(f"{path}: parameter table {'updated' if changed else 'already up to date'}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from lcsim.cli import parameter_table_command
+
+    sys.exit(parameter_table_command(sys.argv[1:]))

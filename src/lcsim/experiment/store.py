@@ -21,7 +21,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -35,28 +34,11 @@ from scipy import stats
 
 from lcsim.config.schema import LcsimConfig
 from lcsim.errors import ResultsError
+from lcsim.files import atomic_write, write_text
 from lcsim.model.outcomes import OUTCOMES
 
 MANIFEST = "manifest.json"
 PACKAGES = ("lcsim", "mesa", "hydra-core", "SALib", "numpy", "scipy", "pandas", "pyarrow")
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file through ``write(tmp_path)`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:

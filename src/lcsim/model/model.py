@@ -180,10 +180,6 @@ class LearningCommunityModel(mesa.Model):
 
     # ---------------------------------------------------------- membership
 
-    def add_companies(self, community: int, count: int) -> np.ndarray:
-        """Let ``count`` new companies join a community; return their member rows."""
-        return self.join_companies(np.full(count, community))
-
     def join_companies(self, communities: np.ndarray) -> np.ndarray:
         """Let one new company join each given community; return their member rows."""
         return population.add_companies(self, communities, founders=False)
@@ -272,12 +268,8 @@ class LearningCommunityModel(mesa.Model):
         return (np.bincount(ties["a"][live], minlength=n)
                 + np.bincount(ties["b"][live], minlength=n))
 
-    def add_collaboration(self, team: np.ndarray) -> None:
-        """Record that a team worked together: they become collaborators and tied."""
-        self.add_collaborations([team])
-
     def add_collaborations(self, teams: list[np.ndarray]) -> None:
-        """Record that each team worked together (see :meth:`add_collaboration`)."""
+        """Record that each team worked together: its members become collaborators and tied."""
         if not teams:
             return
         for team in teams:

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from lcsim.experiment.store import atomic_write  # noqa: E402
+from lcsim.files import atomic_write  # noqa: E402
 
 KEY_OUTCOMES = {
     "productive_share": "Share of communities productive",
