@@ -21,6 +21,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from lcsim import __version__
+from lcsim.config.schema import LcsimConfig
+from lcsim.docking import COMMUNITY
 from lcsim.errors import LcsimError
 
 log = logging.getLogger("lcsim")
@@ -198,6 +200,9 @@ def run_task(cfg: DictConfig) -> None:
         print(f"lcsim: error: {explain(error)}", file=sys.stderr)
         sys.exit(2)
 
+    if config.study != COMMUNITY:
+        run_docking_study(config, out)
+        return
     s = config.scenario
     log.info("lcsim %s: scenario %s, %d replication(s) of %d months, seed %d",
              __version__, s.name, config.replications, s.steps, config.seed)
@@ -222,6 +227,17 @@ def run_task(cfg: DictConfig) -> None:
              s.steps, final["productive_share"].mean(), len(final), final["retention"].mean())
     log.info("results written to %s (%.1f s simulation, %.1f s files)", out, simulated,
              time.perf_counter() - started)
+
+
+def run_docking_study(config: LcsimConfig, out: Path) -> None:
+    """One Hydra job of a docking study: its tables and figure, then the manifest."""
+    from lcsim.docking import run_study
+
+    log.info("lcsim %s: docking study %s, seed %d", __version__, config.study, config.seed)
+    started = time.perf_counter()
+    files = run_study(config, out, command=["lcsim", "run", *sys.argv[1:]])
+    log.info("results written to %s (%.1f s): %s", out, time.perf_counter() - started,
+             ", ".join(p.name for p in files))
 
 
 def _discard(out: Path) -> None:

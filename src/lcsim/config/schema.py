@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from hydra.core.config_store import ConfigStore
 
 from lcsim.config.params import param
+from lcsim.docking import COMMUNITY, STUDIES
+from lcsim.docking.granovetter1978 import Settings as GranovetterSettings
 from lcsim.mechanisms.digital_maturity import Params as MaturityParams
 from lcsim.mechanisms.engagement import Params as EngagementParams
 from lcsim.mechanisms.facilitation import Params as FacilitationParams
@@ -103,7 +105,19 @@ class ProductiveConfig:
 
 
 @dataclass
+class DockingConfig:
+    """Sizes and grids of the docking studies (see :mod:`lcsim.docking`)."""
+
+    granovetter1978: GranovetterSettings = field(default_factory=GranovetterSettings)
+
+
+@dataclass
 class LcsimConfig:
+    study: str = param(
+        COMMUNITY, "What a run executes: the learning-community model, or a docking "
+        "study of a canonical model (see experiments/README.md).",
+        choices=(COMMUNITY, *STUDIES),
+    )
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     learning: LearningParams = field(
         default_factory=LearningParams
@@ -118,6 +132,7 @@ class LcsimConfig:
     platform: PlatformParams = field(default_factory=PlatformParams)
     maturity: MaturityParams = field(default_factory=MaturityParams)
     productive: ProductiveConfig = field(default_factory=ProductiveConfig)
+    docking: DockingConfig = field(default_factory=DockingConfig)
     replications: int = param(10, "Replications of the run.", low=1, high=1_000_000)
     seed: int = param(
         20221001, "Root seed; replication seeds are spawned from SeedSequence(seed).",

@@ -81,6 +81,41 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
+def write_config(out: Path, config: LcsimConfig) -> None:
+    """Remove any earlier manifest in ``out``, then write the resolved config.
+
+    A manifest left from an earlier run in this folder would vouch for files
+    that are about to be replaced, so it goes first.
+    """
+    out = Path(out)
+    (out / MANIFEST).unlink(missing_ok=True)
+    write_text(out / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(config)))
+
+
+def write_manifest(
+    out: Path,
+    config: LcsimConfig,
+    *,
+    files: list[str],
+    timings: dict[str, float],
+    command: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write ``manifest.json``, the mark of a finished run: call it last."""
+    manifest = {
+        "status": "complete",
+        "seed": config.seed,
+        **(extra or {}),
+        "versions": package_versions(),
+        "python": platform.python_version(),
+        "git": git_state(),
+        "command": command or [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "timings_seconds": timings,
+        "files": files,
+    }
+    write_text(Path(out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
 def write_run(
     out: Path,
     config: LcsimConfig,
@@ -92,10 +127,7 @@ def write_run(
 ) -> Path:
     """Write a run's tables, figures and manifest; the manifest goes last."""
     out = Path(out)
-    # A manifest left from an earlier run in this folder would vouch for files
-    # that are about to be replaced: remove it first.
-    (out / MANIFEST).unlink(missing_ok=True)
-    write_text(out / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(config)))
+    write_config(out, config)
     atomic_write(out / "timeseries.parquet",
                  lambda tmp: result.timeseries.to_parquet(tmp, index=False))
     atomic_write(out / "companies.parquet",
@@ -105,23 +137,17 @@ def write_run(
     figure_files = [str(p.relative_to(out)) for p in figures(out)] if figures else []
     seed = config.seed if result.seed is None else result.seed
     replicates = result.replicates or list(range(config.replications))
-    manifest = {
-        "status": "complete",
+    extra = {
         "seed": seed,
         "replications": len(replicates),
         "replicate_seeds": [
             {"replicate": r, "entropy": str(seed), "spawn_key": [r]} for r in replicates
         ],
-        "versions": package_versions(),
-        "python": platform.python_version(),
-        "git": git_state(),
-        "command": command or [Path(sys.argv[0]).name, *sys.argv[1:]],
-        "timings_seconds": timings,
         "replicate_seconds": result.seconds,
-        "files": ["config.yaml", "timeseries.parquet", "companies.parquet", "summary.csv",
-                  *figure_files],
     }
-    write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    write_manifest(out, config, timings=timings, command=command, extra=extra,
+                   files=["config.yaml", "timeseries.parquet", "companies.parquet",
+                          "summary.csv", *figure_files])
     return out
 
 

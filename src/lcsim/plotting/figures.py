@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from lcsim.files import atomic_write  # noqa: E402
+from lcsim.files import atomic_write
+from lcsim.plotting import plt
 
 KEY_OUTCOMES = {
     "productive_share": "Share of communities productive",
@@ -39,7 +35,8 @@ def mean_band(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Write a figure as PNG atomically and close it."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
     return path
@@ -63,7 +60,7 @@ def plot_outcomes_over_time(timeseries: pd.DataFrame, path: Path) -> Path:
     for ax in axes[-1]:
         ax.set_xlabel("Month")
     fig.suptitle(f"All communities: mean and 95 % CI over {n} replication(s)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_retention_by_community(timeseries: pd.DataFrame, path: Path) -> Path:
@@ -84,7 +81,7 @@ def plot_retention_by_community(timeseries: pd.DataFrame, path: Path) -> Path:
     ax.legend(fontsize=7, ncols=2, loc="lower left", title="community (size at start)",
               title_fontsize=7)
     ax.set_title("Retention per community")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_knowledge_distribution(
@@ -108,7 +105,7 @@ def plot_knowledge_distribution(
     ax.set_title("Knowledge of active companies at the final month, all replications")
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_figures(
