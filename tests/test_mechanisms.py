@@ -117,6 +117,35 @@ def test_code_learning_probability_grows_with_the_majority_margin():
     assert codes.mean() == pytest.approx(expected, abs=0.015)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mutual_learning_is_socialise_act_and_learn_code_in_turn(seed):
+    # The model's compiled month must give exactly what the documented rules
+    # give one after another, draw for draw, so docking the rules docks it.
+    setup = np.random.default_rng(seed)
+    m, n_orgs = 7, 5
+    beliefs = setup.integers(-1, 2, size=(60, m)).astype(float)
+    graded = setup.random(beliefs.shape) < 0.2
+    beliefs[graded] = setup.uniform(-1, 1, graded.sum())
+    codes = setup.integers(-1, 2, size=(n_orgs, m)).astype(float)
+    reality = setup.choice([-1.0, 1.0], size=m)
+    staff = np.sort(setup.choice(60, size=45, replace=False))  # some rows absent
+    owners = np.sort(setup.integers(0, n_orgs, size=staff.size))
+
+    ruled, ruled_codes, rng = beliefs.copy(), codes.copy(), np.random.default_rng(seed)
+    gathered, employee_codes = ruled[staff], ruled_codes[owners]
+    moved_rows, moved_dims = march.socialise(gathered, employee_codes, 0.4, rng)
+    actions = act(ruled[staff], rng)
+    march.learn_code(ruled_codes, actions, owners, reality, 0.6, rng)
+    ruled[staff[moved_rows], moved_dims] = gathered[moved_rows, moved_dims]
+
+    fused, fused_codes, fused_rng = beliefs.copy(), codes.copy(), np.random.default_rng(seed)
+    march.mutual_learning(fused, staff, owners, fused_codes, reality, 0.4, 0.6, fused_rng)
+    assert moved_rows.size > 0 and not np.array_equal(ruled_codes, codes)
+    assert np.array_equal(fused, ruled)
+    assert np.array_equal(fused_codes, ruled_codes)
+    assert fused_rng.random() == rng.random()  # the same number of draws
+
+
 def test_turnover_and_turbulence_rates():
     rng = np.random.default_rng(5)
     beliefs = np.full((50_000, 2), 7.0)

@@ -24,6 +24,12 @@ replications by Rodan (2005) and Christensen (2015): socialisation moves
 beliefs towards the codes as they stood before code learning, and code
 learning uses the actions drawn from the beliefs before socialisation.
 
+:func:`mutual_learning` runs steps 1-3 for every organisation at once. Its two
+passes over the staff are compiled with numba; the random draws still come
+from the model's generator, one per position in row-major order, so it gives
+exactly what :func:`socialise`, :func:`~lcsim.model.knowledge.act` and
+:func:`learn_code` give in turn (tested).
+
 References:
     March, J. G. (1991). Exploration and exploitation in organizational
     learning. Organization Science 2(1), 71–87. doi:10.1287/orsc.2.1.71
@@ -36,10 +42,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from lcsim.config.params import param
-from lcsim.model.knowledge import act, random_beliefs
+from lcsim.model.knowledge import random_beliefs
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel
@@ -164,12 +171,115 @@ def learn_code(
     code_score = codes @ reality
     superior = np.flatnonzero(performance > code_score[owners])
     votes = organisation_votes(actions[superior], owners[superior], len(codes))
+    adopt_majority(codes, votes, probability, rng)
+
+
+def adopt_majority(
+    codes: np.ndarray, votes: np.ndarray, probability: float, rng: np.random.Generator
+) -> None:
+    """Move codes to the sign of their superior employees' summed actions, in place.
+
+    Where the majority differs from the code, the code adopts it with
+    probability 1 - (1 - p2)^k, k being the margin ``|votes|``; one draw per
+    such position, in row-major order.
+    """
     majority = np.sign(votes)
     candidates = np.flatnonzero((majority != 0.0) & (majority != codes))
     margin = np.abs(votes.reshape(-1)[candidates])
     adopt = candidates[rng.random(candidates.size) < 1.0 - (1.0 - probability) ** margin]
     rows, dims = np.divmod(adopt, codes.shape[1])
     codes[rows, dims] = majority[rows, dims]
+
+
+def mutual_learning(
+    beliefs: np.ndarray,
+    staff: np.ndarray,
+    owners: np.ndarray,
+    codes: np.ndarray,
+    reality: np.ndarray,
+    socialisation: float,
+    code_learning: float,
+    rng: np.random.Generator,
+) -> None:
+    """Socialisation and code learning in every organisation at once, in place.
+
+    The same month as :func:`socialise` on the staff's beliefs, then
+    :func:`~lcsim.model.knowledge.act` and :func:`learn_code` on the beliefs
+    as they were before socialisation, with the same draws in the same
+    order, but without copying the staff's beliefs out of the table.
+
+    Args:
+        beliefs: The belief table, shape (rows, m); only ``staff`` rows are read
+            and changed.
+        staff: Rows of the employees who learn.
+        owners: Organisation index of each of them.
+        codes: Organisational codes, shape (n_orgs, m), changed in place.
+        reality: The frontier, +1 or -1, shape (m,).
+        socialisation: p1.
+        code_learning: p2.
+        rng: The model's generator.
+    """
+    m = beliefs.shape[1]
+    targets, n_uncertain = _socialisation_scan(beliefs, staff, owners, codes)
+    local, dims = np.divmod(targets[rng.random(targets.size) < socialisation], m)
+    rows = staff[local]
+    before = beliefs[rows, dims]
+    after = before + np.clip(codes[owners[local], dims] - before, -1.0, 1.0)
+    votes = _superior_votes(beliefs, staff, owners, codes @ reality, reality,
+                            rng.random(n_uncertain), len(codes))
+    adopt_majority(codes, votes, code_learning, rng)
+    beliefs[rows, dims] = after
+
+
+@numba.njit(cache=True, nogil=True)
+def _socialisation_scan(beliefs, staff, owners, codes):  # pragma: no cover - compiled
+    """Positions (row-major over staff x dimensions) where the code holds a view
+    the belief lacks, and the number of beliefs strictly between -1 and +1."""
+    m = beliefs.shape[1]
+    targets = np.empty(staff.size * m, dtype=np.int64)
+    n_targets = 0
+    n_uncertain = 0
+    for i in range(staff.size):
+        row = staff[i]
+        org = owners[i]
+        for j in range(m):
+            # Branch-free: always write, advance only on a target.
+            b = beliefs[row, j]
+            c = codes[org, j]
+            targets[n_targets] = i * m + j
+            n_targets += (c != 0.0) & (b != c)
+            n_uncertain += (b > -1.0) & (b < 1.0)
+    return targets[:n_targets].copy(), n_uncertain
+
+
+@numba.njit(cache=True, nogil=True)
+def _superior_votes(beliefs, staff, owners, code_score, reality, draws, n_orgs):  # pragma: no cover
+    """Act on every belief, score each employee, and sum the superior ones'
+    actions per organisation; ``draws`` holds one uniform per uncertain belief,
+    used in row-major order as :func:`~lcsim.model.knowledge.act` uses them."""
+    m = beliefs.shape[1]
+    votes = np.zeros((n_orgs, m), dtype=np.float64)
+    action = np.empty(m, dtype=np.float64)
+    k = 0
+    last = max(draws.size - 1, 0)
+    spare = np.zeros(1) if draws.size == 0 else draws
+    for i in range(staff.size):
+        row = staff[i]
+        performance = 0.0
+        for j in range(m):
+            # Branch-free: every belief reads the next draw, the uncertain use it.
+            b = beliefs[row, j]
+            uncertain = (b > -1.0) & (b < 1.0)
+            drawn = 1.0 if spare[min(k, last)] < 0.5 * (1.0 + b) else -1.0
+            a = drawn if uncertain else b
+            k += uncertain
+            action[j] = a
+            performance += a * reality[j]
+        if performance > code_score[owners[i]]:
+            org = owners[i]
+            for j in range(m):
+                votes[org, j] += action[j]
+    return votes
 
 
 def replace_staff(
@@ -213,22 +323,8 @@ def step(model: LearningCommunityModel) -> None:
     codes = model.organisations["code"]
     m = codes.shape[1]
 
-    # Which beliefs socialisation moves, read before actions overwrite the
-    # gathered beliefs.
-    beliefs = table[staff]
-    employee_codes = codes[owners]
-    targets = socialisation_targets(beliefs, employee_codes)
-    moved, after = step_towards(beliefs.reshape(-1), employee_codes.reshape(-1),
-                                p.socialisation, rng, targets)
-    moved = targets[moved]
-    del employee_codes
-
-    actions = act(beliefs, rng, out=beliefs)
-    learn_code(codes, actions, owners, model.reality, p.code_learning, rng)
-
-    # Write back only what changed: the moved beliefs, then the newcomers.
-    rows = moved // m
-    model.employees.flat("beliefs")[staff[rows] * m + (moved - rows * m)] = after
+    mutual_learning(table, staff, owners, codes, model.reality, p.socialisation,
+                    p.code_learning, rng)
     leavers, newcomers = staff_turnover(staff.size, m, p.turnover, rng)
     table[staff[leavers]] = newcomers
     drift_frontier(model.reality, p.frontier_drift, rng)
