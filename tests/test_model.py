@@ -20,8 +20,10 @@ from lcsim.model.agents import (
     KnowledgeInstitution,
     LearningCommunity,
 )
+from lcsim.model.knowledge import add_rows
 from lcsim.model.model import LearningCommunityModel
 from lcsim.model.outcomes import OUTCOMES
+from lcsim.model.state import group_order
 
 
 def check_invariants(model: LearningCommunityModel) -> None:
@@ -220,3 +222,23 @@ def test_institution_contribution_can_be_changed_by_an_intervention(single_lc):
 
 def test_tiny_value_scale_runs_without_overflow_warnings():
     simulate(make_config("scenario=tiny", "engagement.value_scale=1e-6"), 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_group_order_is_a_stable_sort_of_the_keys(seed):
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 70_000, size=5_000)  # wider than 16 bits
+    keys[:100] = 3  # many ties, whose original order must be kept
+    assert np.array_equal(group_order(keys, 70_000), np.argsort(keys, kind="stable"))
+    assert group_order(np.zeros(0, dtype=np.int64), 4).size == 0
+
+
+def test_add_rows_sums_repeated_rows_in_order_and_clips_once():
+    values = np.array([[0.5, -0.5], [0.0, 0.0], [0.9, -0.9]])
+    rows = np.array([2, 0, 2, 2])
+    delta = np.array([[0.3, -0.3], [0.1, 0.2], [-0.5, 0.5], [0.1, 0.0]])
+    add_rows(values, rows, delta)
+    # Row 2 gets 0.3 - 0.5 + 0.1 = -0.1 before clipping, so it never passes 1.
+    assert values == pytest.approx(np.array([[0.6, -0.3], [0.0, 0.0], [0.8, -0.7]]))
+    add_rows(values, np.array([1, 1]), np.array([[0.8, -0.8], [0.8, -0.8]]))
+    assert values[1].tolist() == [1.0, -1.0]

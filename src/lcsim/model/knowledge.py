@@ -23,9 +23,8 @@ References:
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-
-from lcsim.model.state import group_order
 
 
 def knowledge_level(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
@@ -133,24 +132,35 @@ def level_gain(delta: np.ndarray, reality: np.ndarray) -> np.ndarray:
 def add_rows(values: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
     """Add ``delta[i]`` to ``values[rows[i]]`` in place and keep them in [-1, 1].
 
-    A row that appears several times gets the sum of its changes. Rows not
-    given are left as they are.
+    A row that appears several times gets the sum of its changes, added up in
+    the order given, before it is added and clipped once. Rows not given are
+    left as they are.
     """
     if rows.size == 0:
         return
-    order = group_order(rows, len(values))
-    new = np.concatenate([[True], rows[order[1:]] != rows[order[:-1]]])
-    first = order[new]
-    summed = delta[first]
-    if first.size < rows.size:
-        # Add the second, third, ... change of each row, one rank at a time.
-        group = np.cumsum(new) - 1
-        rank = np.arange(rows.size) - np.flatnonzero(new)[group]
-        for level in range(1, int(rank.max()) + 1):
-            at = np.flatnonzero(rank == level)
-            summed[group[at]] += delta[order[at]]
-    target = values[rows[first]]
-    target += summed
-    np.maximum(target, -1.0, out=target)
-    np.minimum(target, 1.0, out=target)
-    values[rows[first]] = target
+    flat_values = values.reshape(len(values), -1)
+    _add_rows(flat_values, np.asarray(rows, dtype=np.int64),
+              np.ascontiguousarray(delta, dtype=float).reshape(rows.size, -1))
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_rows(values, rows, delta):  # pragma: no cover - compiled
+    m = values.shape[1]
+    slot = np.full(values.shape[0], -1, dtype=np.int64)
+    summed = np.empty((rows.size, m))
+    n = 0
+    for i in range(rows.size):
+        s = slot[rows[i]]
+        if s < 0:
+            slot[rows[i]] = n
+            summed[n] = delta[i]
+            n += 1
+        else:
+            summed[s] += delta[i]
+    for i in range(rows.size):
+        s = slot[rows[i]]
+        if s >= 0:
+            for j in range(m):
+                v = values[rows[i], j] + summed[s, j]
+                values[rows[i], j] = min(max(v, -1.0), 1.0)
+            slot[rows[i]] = -1

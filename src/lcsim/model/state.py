@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numba
 import numpy as np
 
 
@@ -83,9 +84,22 @@ class ColumnTable:
 def group_order(keys: np.ndarray, n_groups: int) -> np.ndarray:
     """Indices that sort integer ``keys`` in [0, n_groups) stably.
 
-    Keys that fit in 16 bits are sorted by numpy's radix sort, an order of
-    magnitude faster than its stable sort of wider integers.
+    The same as ``np.argsort(keys, kind="stable")``, by a compiled counting
+    sort: linear in the number of keys and groups.
     """
-    if n_groups <= 1 << 16:
-        keys = keys.astype(np.uint16)
-    return np.argsort(keys, kind="stable")
+    return _counting_sort(np.asarray(keys, dtype=np.int64), int(n_groups))
+
+
+@numba.njit(cache=True, nogil=True)
+def _counting_sort(keys, n_groups):  # pragma: no cover - compiled
+    """Stable order of integer keys in [0, n_groups)."""
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for key in keys:
+        start[key + 1] += 1
+    for g in range(n_groups):
+        start[g + 1] += start[g]
+    order = np.empty(keys.size, dtype=np.int64)
+    for i in range(keys.size):
+        order[start[keys[i]]] = i
+        start[keys[i]] += 1
+    return order
