@@ -13,6 +13,7 @@ from hydra.core.config_store import ConfigStore
 from lcsim.config.params import param
 from lcsim.docking import COMMUNITY, STUDIES
 from lcsim.docking.granovetter1978 import Settings as GranovetterSettings
+from lcsim.docking.march1991 import Settings as MarchSettings
 from lcsim.mechanisms.digital_maturity import Params as MaturityParams
 from lcsim.mechanisms.engagement import Params as EngagementParams
 from lcsim.mechanisms.facilitation import Params as FacilitationParams
@@ -109,6 +110,7 @@ class DockingConfig:
     """Sizes and grids of the docking studies (see :mod:`lcsim.docking`)."""
 
     granovetter1978: GranovetterSettings = field(default_factory=GranovetterSettings)
+    march1991: MarchSettings = field(default_factory=MarchSettings)
 
 
 @dataclass

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 COMMUNITY = "community"
 
 #: Docking studies by name; each is a module ``lcsim.docking.<name>``.
-STUDIES: tuple[str, ...] = ("granovetter1978",)
+STUDIES: tuple[str, ...] = ("granovetter1978", "march1991")
 
 
 def study_module(name: str) -> ModuleType:
