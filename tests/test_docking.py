@@ -58,3 +58,18 @@ def test_granovetter_study_writes_its_tables_and_figure(tmp_path):
     assert normal.loc[normal["sd"] == 4.0, "acting_share"].item() == 0.0
     assert normal.loc[normal["sd"] == 25.0, "acting_share"].item() > 0.9
     assert (out / "granovetter1978.png").stat().st_size > 10_000
+
+
+def test_a_bad_study_setting_stops_before_the_run_with_one_line(tmp_path):
+    out = tmp_path / "bad"
+    proc = subprocess.run(
+        [LCSIM, "run", "experiment=march1991", "docking.march1991.fast_learners=[60]",
+         f"hydra.run.dir={out}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "lcsim: error: docking.march1991.fast_learners=60 is not allowed: head counts "
+        "from 0 to docking.march1991.employees (50)"
+    ]
+    assert not out.exists()

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from lcsim.config.params import describe, range_text
 from lcsim.config.schema import MECHANISM_SECTIONS, LcsimConfig
+from lcsim.docking import STUDIES, study_module
 from lcsim.errors import ConfigError
 from lcsim.mechanisms.interventions import ACTIONS, Intervention
 
@@ -106,6 +107,10 @@ def _check_links(cfg: LcsimConfig) -> None:
                           f"that sum to at most 1, not {shares:g}")
     for i, event in enumerate(s.interventions):
         _check_intervention(f"scenario.interventions[{i}]", event, cfg)
+    for name in STUDIES:
+        check = getattr(study_module(name), "check", None)
+        if check is not None:
+            check(getattr(cfg.docking, name))
 
 
 def _check_intervention(key: str, event: Intervention, cfg: LcsimConfig) -> None:

@@ -14,6 +14,9 @@ with
   each one long table with numeric columns;
 * ``figure(tables) -> matplotlib.figure.Figure`` — its figure, made from
   the tables (the caller saves and closes it).
+* optionally ``check(settings)`` — raises :class:`~lcsim.errors.ConfigError`
+  for settings the ranges cannot express; config validation calls it, so a
+  bad setting stops ``lcsim run`` with one line before anything runs.
 
 ``lcsim run experiment=NAME`` selects a study through the config key
 ``study`` and :func:`run_study` writes its tables, figure, config and
