@@ -219,52 +219,55 @@ def mutual_learning(
         code_learning: p2.
         rng: The model's generator.
     """
-    m = beliefs.shape[1]
-    targets, n_uncertain = _socialisation_scan(beliefs, staff, owners, codes)
-    local, dims = np.divmod(targets[rng.random(targets.size) < socialisation], m)
-    rows = staff[local]
-    before = beliefs[rows, dims]
-    after = before + np.clip(codes[owners[local], dims] - before, -1.0, 1.0)
-    votes = _superior_votes(beliefs, staff, owners, codes @ reality, reality,
-                            rng.random(n_uncertain), len(codes))
+    n_targets, n_uncertain = _count_draws(beliefs, staff, owners, codes)
+    socialising = rng.random(n_targets)
+    acting = rng.random(n_uncertain)
+    votes = _act_vote_and_socialise(beliefs, staff, owners, codes, codes @ reality, reality,
+                                    acting, socialising, socialisation)
     adopt_majority(codes, votes, code_learning, rng)
-    beliefs[rows, dims] = after
 
 
 @numba.njit(cache=True, nogil=True)
-def _socialisation_scan(beliefs, staff, owners, codes):  # pragma: no cover - compiled
-    """Positions (row-major over staff x dimensions) where the code holds a view
-    the belief lacks, and the number of beliefs strictly between -1 and +1."""
+def _count_draws(beliefs, staff, owners, codes):  # pragma: no cover - compiled
+    """How many beliefs socialisation may move (the code holds a view the
+    belief lacks), and how many lie strictly between -1 and +1."""
     m = beliefs.shape[1]
-    targets = np.empty(staff.size * m, dtype=np.int64)
     n_targets = 0
     n_uncertain = 0
     for i in range(staff.size):
         row = staff[i]
         org = owners[i]
         for j in range(m):
-            # Branch-free: always write, advance only on a target.
             b = beliefs[row, j]
             c = codes[org, j]
-            targets[n_targets] = i * m + j
             n_targets += (c != 0.0) & (b != c)
             n_uncertain += (b > -1.0) & (b < 1.0)
-    return targets[:n_targets].copy(), n_uncertain
+    return n_targets, n_uncertain
 
 
 @numba.njit(cache=True, nogil=True)
-def _superior_votes(beliefs, staff, owners, code_score, reality, draws, n_orgs):  # pragma: no cover
-    """Act on every belief, score each employee, and sum the superior ones'
-    actions per organisation; ``draws`` holds one uniform per uncertain belief,
-    used in row-major order as :func:`~lcsim.model.knowledge.act` uses them."""
+def _act_vote_and_socialise(beliefs, staff, owners, codes, code_score, reality, acting,
+                            socialising, probability):  # pragma: no cover - compiled
+    """One pass over the staff, row by row: act on the beliefs, add a superior
+    employee's actions to its organisation's votes, then socialise the row.
+
+    ``acting`` holds one uniform per uncertain belief and ``socialising`` one
+    per socialisation target, both used in row-major order, as
+    :func:`~lcsim.model.knowledge.act` and :func:`socialise` use theirs.
+    Returns the votes, shape of ``codes``.
+    """
     m = beliefs.shape[1]
-    votes = np.zeros((n_orgs, m), dtype=np.float64)
+    votes = np.zeros(codes.shape, dtype=np.float64)
     action = np.empty(m, dtype=np.float64)
     k = 0
-    last = max(draws.size - 1, 0)
-    spare = np.zeros(1) if draws.size == 0 else draws
+    last = max(acting.size - 1, 0)
+    spare = np.zeros(1) if acting.size == 0 else acting
+    t = 0
+    last_target = max(socialising.size - 1, 0)
+    pending = np.zeros(1) if socialising.size == 0 else socialising
     for i in range(staff.size):
         row = staff[i]
+        org = owners[i]
         performance = 0.0
         for j in range(m):
             # Branch-free: every belief reads the next draw, the uncertain use it.
@@ -275,10 +278,17 @@ def _superior_votes(beliefs, staff, owners, code_score, reality, draws, n_orgs):
             k += uncertain
             action[j] = a
             performance += a * reality[j]
-        if performance > code_score[owners[i]]:
-            org = owners[i]
+        if performance > code_score[org]:
             for j in range(m):
                 votes[org, j] += action[j]
+        for j in range(m):
+            # Branch-free as above: every belief is rewritten, most unchanged.
+            b = beliefs[row, j]
+            c = codes[org, j]
+            target = (c != 0.0) & (b != c)
+            moves = target & (pending[min(t, last_target)] < probability)
+            beliefs[row, j] = b + moves * min(max(c - b, -1.0), 1.0)
+            t += target
     return votes
 
 
