@@ -166,3 +166,16 @@ def test_bad_designs_are_one_line_and_exit_2_before_anything_runs(overrides, nam
     assert lines[0].startswith("lcsim: error: ")
     assert names in lines[0] and allowed in lines[0], lines[0]
     assert not out.exists()
+
+
+def test_sweep_settings_without_m_and_unknown_key_outcomes_are_refused(capsys, tmp_path):
+    out = tmp_path / "never"
+    assert main(["run", "sweep=lhs", f"hydra.run.dir={out}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "lcsim: error: sweep=lhs is not allowed without -m: sweep settings apply to a "
+        "sweep (lcsim run -m ...)")
+    assert main(["run", "-m", *TINY, "sweep.key_outcomes=[retention,joy]",
+                 f"hydra.sweep.dir={out}"]) == 2
+    assert "sweep.key_outcomes='joy' is not allowed: outcome columns" in (
+        capsys.readouterr().err)
+    assert not out.exists()

@@ -183,3 +183,14 @@ def test_run_sweep_is_the_python_api(tmp_path):
     table, _ = load_sweep(tmp_path / "api")
     assert table["seed"].tolist() == [2, 3]
     assert table["replicate_seed"].nunique() == 2  # replicate 0 of two root seeds
+
+
+def test_wide_intervals_of_key_outcomes_are_warned_about(finished, caplog):
+    with caplog.at_level("WARNING", logger="lcsim"):
+        assert sweep(finished, *GRID, "sweep.ci_share=0.0001") == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1 and "key-outcome intervals are wider than +/-0.0001" in warned[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lcsim"):
+        assert sweep(finished, *GRID, "sweep.ci_share=0") == 0
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]

@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         from lcsim.sweep.engine import multirun
 
         return multirun(overrides)
+    swept = [o for o in overrides if o.lstrip("+~").startswith("sweep")]
+    if not flags and swept:
+        print(f"lcsim: error: {swept[0]} is not allowed without -m: sweep settings "
+              "apply to a sweep (lcsim run -m ...)", file=sys.stderr)
+        return 2
     error = check_overrides(overrides) if not flags else None
     if error:
         print(f"lcsim: error: {error}", file=sys.stderr)

@@ -147,6 +147,14 @@ class SweepConfig:
     batch_size: int = param(
         0, "Runs per batch handed to a worker (0: automatic).", low=0, high=1_000_000,
     )
+    key_outcomes: list[str] = param(
+        ["productive_share", "retention", "knowledge_mean"],
+        "Outcomes whose precision a sweep reports (columns of sweep.parquet).",
+    )
+    ci_share: float = param(
+        0.1, "Warn when a key outcome's 95 % CI half-width exceeds this share of its "
+        "mean at some point (0: never).", low=0.0, high=100.0,
+    )
 
 
 @dataclass

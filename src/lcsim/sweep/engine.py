@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from lcsim.sweep.executor import (
     BatchReport,
     batch_size,
@@ -31,6 +33,7 @@ from lcsim.sweep.store import (
     collect,
     finish,
     open_folder,
+    wide_intervals,
     write_status,
 )
 
@@ -91,8 +94,9 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
     if missing:
         one = calibrate(plan, missing[0])
         log.info("%d run(s) in %d batch(es) of up to %d on %d worker(s); one run takes "
-                 "about %.2f s, so about %s", len(missing), len(batches), size, n_workers,
-                 one, _duration(one * len(missing) / n_workers))
+                 "about %.2f s, so about %s of model time (plus the workers' start-up)",
+                 len(missing), len(batches), size, n_workers, one,
+                 _duration(one * len(missing) / n_workers))
 
     counts = {"done": len(finished), "failed": 0}
     failed: list[str] = []
@@ -131,10 +135,28 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
 
     table = collect(plan)
     complete = len(table) == len(plan.runs)
-    finish(plan, table, complete=complete, command=command or ["lcsim", "run", "-m"],
-           timings={"sweep": time.perf_counter() - started})
+    summary = finish(plan, table, complete=complete,
+                     command=command or ["lcsim", "run", "-m"],
+                     timings={"sweep": time.perf_counter() - started})
     status("complete" if complete else "failed")
+    report_precision(plan, summary)
     return SweepOutcome(folder, len(plan.runs), len(table), len(missing), failed)
+
+
+def report_precision(plan: Plan, summary: pd.DataFrame) -> None:
+    """Warn about key outcomes whose 95 % CI is wide relative to their mean."""
+    share = plan.sweep.ci_share
+    if not share or summary.empty:
+        return
+    wide = wide_intervals(summary, list(plan.sweep.key_outcomes), share)
+    if wide.empty:
+        return
+    first = wide.iloc[0]
+    half = (first["ci95_high"] - first["ci95_low"]) / 2
+    log.warning("%d of %d key-outcome intervals are wider than +/-%g of their mean (e.g. "
+                "point %d %s: %.3g +/- %.3g); more replications would narrow them",
+                len(wide), int(summary["outcome"].isin(plan.sweep.key_outcomes).sum()),
+                share, first["point"], first["outcome"], first["mean"], half)
 
 
 def _duration(seconds: float) -> str:

@@ -31,10 +31,13 @@ from lcsim.config.schema import LcsimConfig, SweepConfig
 from lcsim.config.validate import check_field, validate
 from lcsim.docking import COMMUNITY
 from lcsim.errors import ConfigError
+from lcsim.model.outcomes import OUTCOMES
 from lcsim.sweep.design import Design, combine, command_line_axes, declared_design
 
-#: Keys that change how a sweep runs, not what it computes: left out of its identity.
-EXECUTION_KEYS = ("n_jobs", "figures", "sweep.batch_size")
+#: Keys that change how a sweep runs or reports, not what it computes: left out
+#: of its identity.
+EXECUTION_KEYS = ("n_jobs", "figures", "sweep.batch_size", "sweep.key_outcomes",
+                  "sweep.ci_share")
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,10 @@ def sweep_section(cfg: DictConfig) -> SweepConfig:
     for row in describe(LcsimConfig):
         if row["name"].startswith("sweep."):
             check_field(row["name"], getattr(sweep, row["name"].split(".", 1)[1]), row)
+    unknown = [name for name in sweep.key_outcomes if name not in OUTCOMES]
+    if unknown:
+        raise ConfigError("sweep.key_outcomes", unknown[0],
+                          "outcome columns: " + ", ".join(OUTCOMES))
     return sweep
 
 

@@ -150,9 +150,20 @@ def point_summary(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     return values.merge(summary, on="point", how="right")
 
 
+def wide_intervals(summary: pd.DataFrame, outcomes: list[str], share: float
+                   ) -> pd.DataFrame:
+    """Rows of a point summary whose 95 % half-width exceeds ``share`` of |mean|."""
+    rows = summary[summary["outcome"].isin(outcomes)]
+    half = (rows["ci95_high"] - rows["ci95_low"]) / 2
+    return rows[half > share * rows["mean"].abs()]
+
+
 def finish(plan: Plan, table: pd.DataFrame, *, complete: bool, timings: dict[str, float],
-           command: list[str]) -> None:
-    """Write the sweep's tables; the manifest last, and only if every run finished."""
+           command: list[str]) -> pd.DataFrame:
+    """Write the sweep's tables; the manifest last, and only if every run finished.
+
+    Returns the per-point summary.
+    """
     folder = plan.folder
     atomic_write(folder / TABLE, lambda tmp: table.to_parquet(tmp, index=False))
     summary = point_summary(plan, table)
@@ -165,7 +176,7 @@ def finish(plan: Plan, table: pd.DataFrame, *, complete: bool, timings: dict[str
                                     ignore_index=True)
     atomic_write(folder / RUNLOG, lambda tmp: runlog.to_parquet(tmp, index=False))
     if not complete:
-        return
+        return summary
     write_manifest(folder, plan.configs[0], timings=timings, command=command, files=[
         IDENTITY, "design.csv", TABLE, SUMMARY, RUNLOG, BATCHES + "/"],
         extra={"seed": plan.seed, "points": len(plan.design),
@@ -173,6 +184,7 @@ def finish(plan: Plan, table: pd.DataFrame, *, complete: bool, timings: dict[str
                "runs": len(plan.runs), "parameters": plan.parameters,
                "design": plan.sweep.design,
                "common_random_numbers": plan.sweep.common_random_numbers})
+    return summary
 
 
 def load_sweep(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
