@@ -3,14 +3,14 @@
 ``lcsim run [key=value ...]`` composes the config with Hydra, validates it,
 runs the replications and writes the results into Hydra's run directory
 (``results/runs/DATE/TIME`` by default; ``hydra.run.dir=PATH`` to choose).
-``lcsim --version`` prints the version. Bad input ends with one line on
-standard error that names the key, the value and what is allowed, and exit
-status 2, before any results directory is made.
+``lcsim run -m [key=a,b ...]`` runs a sweep through :mod:`lcsim.sweep`
+into Hydra's sweep directory. ``lcsim --version`` prints the version. Bad
+input ends with one line on standard error that names the key, the value and
+what is allowed, and exit status 2, before any results directory is made.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import shutil
 import sys
@@ -29,14 +29,16 @@ log = logging.getLogger("lcsim")
 
 USAGE = """\
 usage: lcsim run [key=value ...]      run the default study (scenario=clic_it)
-       lcsim run -m key=a,b ...       a Hydra multirun over the listed values
+       lcsim run -m key=a,b ...       a sweep: every combination of the listed values
+       lcsim run -m sweep=lhs sweep.n=32  a sweep over a design in configs/sweep/
        lcsim --version
 
 Examples:
   lcsim run replications=20 seed=7
   lcsim run scenario=single_lc engagement.participation_cost=0.6
   lcsim run experiment=no_facilitation hydra.run.dir=results/my_study
-Results land in results/runs/DATE/TIME unless hydra.run.dir says otherwise.
+Results land in results/runs/DATE/TIME unless hydra.run.dir says otherwise;
+a sweep in results/sweeps/DATE/TIME (hydra.sweep.dir=PATH to choose or resume).
 Hydra's own help: lcsim run --help"""
 
 # Hydra flags after which the arguments are not plain overrides to check.
@@ -62,11 +64,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     flags = [arg for arg in rest if arg in _HYDRA_FLAGS]
     overrides = [arg for arg in rest if arg not in _HYDRA_FLAGS]
-    error = None
-    if not flags:
-        error = check_overrides(overrides)
-    elif set(flags) <= {"-m", "--multirun"}:
-        error = check_sweep(overrides)
+    if flags and set(flags) <= {"-m", "--multirun"}:
+        from lcsim.sweep.engine import multirun
+
+        return multirun(overrides)
+    swept = [o for o in overrides if o.lstrip("+~").startswith("sweep")]
+    if not flags and swept:
+        print(f"lcsim: error: {swept[0]} is not allowed without -m: sweep settings "
+              "apply to a sweep (lcsim run -m ...)", file=sys.stderr)
+        return 2
+    error = check_overrides(overrides) if not flags else None
     if error:
         print(f"lcsim: error: {error}", file=sys.stderr)
         return 2
@@ -109,51 +116,6 @@ def check_folder(key: str, folder: str) -> str | None:
     except OSError as error:
         reason = error.strerror or str(error)
         return f"{key}={folder} is not allowed: a folder lcsim can create ({reason})"
-    return None
-
-
-def check_sweep(overrides: list[str], full_product: int = 64) -> str | None:
-    """Check the points of a Hydra multirun before any job starts.
-
-    Every combination is checked when there are at most ``full_product``;
-    otherwise each swept value is checked with the other swept keys at their
-    first value. Interval sweeps (for optimising sweepers) are not expanded.
-    """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    from lcsim.config.compose import explain
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as error:  # noqa: BLE001 - a parse error becomes one line
-        return explain(error)
-    fixed: list[str] = []
-    swept: list[list[str]] = []
-    for override in parsed:
-        if not override.is_sweep_override():
-            fixed.append(override.input_line)
-            continue
-        key = override.get_key_element()
-        try:
-            swept.append([f"{key}={value}" for value in override.sweep_string_iterator()])
-        except Exception:  # noqa: BLE001 - interval() and the like
-            return (f"{override.input_line} is not allowed: lists, range() or choice() "
-                    "sweeps (interval() needs an optimising sweeper)")
-    if not swept:
-        return check_overrides(fixed, "sweep")
-    size = 1
-    for values in swept:
-        size *= len(values)
-    if size <= full_product:
-        points = [list(p) for p in itertools.product(*swept)]
-    else:
-        first = [values[0] for values in swept]
-        points = [first[:i] + [value] + first[i + 1:]
-                  for i, values in enumerate(swept) for value in values]
-    for point in points:
-        error = check_overrides(fixed + point, "sweep")
-        if error:
-            return error
     return None
 
 

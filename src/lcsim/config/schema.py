@@ -7,6 +7,7 @@ declarations before any model is built.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -113,6 +114,49 @@ class DockingConfig:
     march1991: MarchSettings = field(default_factory=MarchSettings)
 
 
+DESIGNS = ("grid", "zip", "lhs", "sobol", "morris", "table")
+
+
+@dataclass
+class SweepConfig:
+    """How ``lcsim run -m`` builds its design points and runs them (lcsim.sweep)."""
+
+    design: str = param(
+        "grid", "Design over sweep.parameters: full grid or zipped lists of values, "
+        "Latin hypercube, Sobol (Saltelli), Morris trajectories, or rows of a CSV.",
+        choices=DESIGNS,
+    )
+    parameters: dict[str, Any] = param(
+        {}, "Swept parameters by config path, each {values: [...]} or {low, high} with "
+        "optional integer: true and dist: uniform or loguniform.",
+    )
+    n: int = param(
+        16, "Points of an lhs design; base sample N of sobol (a power of 2); "
+        "trajectories of morris.", low=1, high=1_000_000,
+    )
+    levels: int = param(4, "Grid levels of morris (even).", low=2, high=1000)
+    second_order: bool = param(False, "Sobol design with second-order indices.")
+    sampler_seed: int | None = param(
+        None, "Seed of the lhs, sobol and morris samplers (null: the root seed).", low=0,
+    )
+    table: str = param("", "CSV file of the table design: one column per config key.")
+    common_random_numbers: bool = param(
+        True, "Replicate r of every point uses the same seed (child r of "
+        "SeedSequence(seed)); false gives every run its own seed.",
+    )
+    batch_size: int = param(
+        0, "Runs per batch handed to a worker (0: automatic).", low=0, high=1_000_000,
+    )
+    key_outcomes: list[str] = param(
+        ["productive_share", "retention", "knowledge_mean"],
+        "Outcomes whose precision a sweep reports (columns of sweep.parquet).",
+    )
+    ci_share: float = param(
+        0.1, "Warn when a key outcome's 95 % CI half-width exceeds this share of its "
+        "mean at some point (0: never).", low=0.0, high=100.0,
+    )
+
+
 @dataclass
 class LcsimConfig:
     study: str = param(
@@ -135,7 +179,9 @@ class LcsimConfig:
     maturity: MaturityParams = field(default_factory=MaturityParams)
     productive: ProductiveConfig = field(default_factory=ProductiveConfig)
     docking: DockingConfig = field(default_factory=DockingConfig)
-    replications: int = param(10, "Replications of the run.", low=1, high=1_000_000)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
+    replications: int = param(10, "Replications of the run (of each point in a sweep).",
+                              low=1, high=1_000_000)
     seed: int = param(
         20221001, "Root seed; replication seeds are spawned from SeedSequence(seed).",
         low=0,

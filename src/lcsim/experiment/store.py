@@ -45,15 +45,24 @@ def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:
     """Final-month mean, SD, n and 95 % t-interval of each outcome across replicates."""
     final = timeseries[timeseries["step"] == timeseries["step"].max()]
     long = final.melt(id_vars=["replicate", "community"], value_vars=list(OUTCOMES),
-                      var_name="outcome").dropna(subset=["value"])
-    grouped = long.groupby(["community", "outcome"], sort=False)["value"]
+                      var_name="outcome")
+    table = interval_table(long, ["community", "outcome"])
+    table.insert(2, "step", int(timeseries["step"].max()))
+    return table
+
+
+def interval_table(long: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean, SD, n and 95 % t-interval of the column ``value`` in each group of ``by``.
+
+    Missing values are left out; a group of one has no SD and no interval.
+    """
+    grouped = long.dropna(subset=["value"]).groupby(by, sort=False)["value"]
     table = grouped.agg(mean="mean", sd="std", n="count").reset_index()
     sem = table["sd"] / np.sqrt(table["n"])
     t = stats.t.ppf(0.975, np.maximum(table["n"] - 1, 1))
     half = np.where(table["n"] > 1, t * sem, np.nan)
     table["ci95_low"] = table["mean"] - half
     table["ci95_high"] = table["mean"] + half
-    table.insert(2, "step", int(timeseries["step"].max()))
     return table
 
 

@@ -1,0 +1,377 @@
+"""Designs of a sweep: a table of points, one typed column per swept parameter.
+
+A design comes from two sources, combined as a product (command-line axes
+outermost):
+
+* Hydra's sweep syntax on the command line of ``lcsim run -m``: lists
+  (``key=a,b``), ``range(start, stop[, step])`` and ``choice(a, b)``; every
+  swept key is one axis of a full grid, config groups
+  (``scenario=tiny,single_lc``) included;
+* a design declared in the config group ``sweep`` (``configs/sweep/``):
+  ``grid`` and ``zip`` over lists of values, ``lhs``, ``sobol`` and
+  ``morris`` over ranges, or ``table``, the rows of a CSV file.
+
+Parameters are declared once, under ``sweep.parameters`` by config path:
+``{low, high}`` (uniform, or ``dist: loguniform``; ``integer: true`` for whole
+numbers, each equally likely) or ``{values: [...]}`` (a list; categorical in
+the sampling designs). The samplers of SALib draw points in the unit
+hypercube, and each parameter maps its coordinate to a value through its
+inverse distribution function.
+
+References:
+    McKay, M. D., Beckman, R. J. & Conover, W. J. (1979). A comparison of
+    three methods for selecting values of input variables in the analysis of
+    output from a computer code. Technometrics 21, 239-245.
+    https://doi.org/10.2307/1268522
+
+    Saltelli, A. (2002). Making best use of model evaluations to compute
+    sensitivity indices. Computer Physics Communications 145, 280-297.
+    https://doi.org/10.1016/S0010-4655(02)00280-1
+
+    Morris, M. D. (1991). Factorial sampling plans for preliminary
+    computational experiments. Technometrics 33, 161-174.
+    https://doi.org/10.1080/00401706.1991.10484804
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcsim.config.params import describe
+from lcsim.config.schema import LcsimConfig, SweepConfig
+from lcsim.errors import ConfigError, LcsimError
+
+#: Keys a parameter declaration may hold.
+SPEC_KEYS = ("low", "high", "values", "integer", "dist")
+DISTRIBUTIONS = ("uniform", "loguniform")
+#: Designs that sample the unit hypercube.
+SAMPLED = ("lhs", "sobol", "morris")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept key of a grid: its values and the overrides that set them."""
+
+    key: str
+    values: tuple[Any, ...]
+    overrides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter declared under ``sweep.parameters``.
+
+    Attributes:
+        key: Config path (``engagement.participation_cost``) or group
+            (``scenario``).
+        low, high: Bounds of a range (inclusive for integers).
+        values: The listed values, for grids, zips and categorical parameters.
+        integer: Whole numbers from low to high, each equally likely.
+        dist: ``uniform`` or ``loguniform`` over the range.
+    """
+
+    key: str
+    low: float | None = None
+    high: float | None = None
+    values: tuple[Any, ...] | None = None
+    integer: bool = False
+    dist: str = "uniform"
+
+    def at(self, unit: np.ndarray) -> list[Any]:
+        """Values at coordinates in [0, 1] of the unit hypercube."""
+        if self.values is not None:
+            k = len(self.values)
+            return [self.values[i] for i in np.minimum((unit * k).astype(int), k - 1)]
+        if self.integer:
+            low, high = int(self.low), int(self.high)
+            drawn = np.floor(low + unit * (high - low + 1)).astype(np.int64)
+            return [int(v) for v in np.minimum(drawn, high)]
+        if self.dist == "loguniform":
+            logs = math.log(self.low) + unit * (math.log(self.high) - math.log(self.low))
+            return [float(v) for v in np.exp(logs)]
+        return [float(v) for v in self.low + unit * (self.high - self.low)]
+
+
+@dataclass
+class Design:
+    """The points of a sweep.
+
+    Attributes:
+        table: One row per point (index 0..P-1), one typed column per swept
+            key, in the order the keys were given.
+        overrides: Per point, the Hydra overrides that set its values.
+    """
+
+    table: pd.DataFrame
+    overrides: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.overrides)
+
+
+def command_line_axes(overrides: Sequence[str]) -> tuple[list[str], list[Axis]]:
+    """Split ``lcsim run -m`` overrides into fixed overrides and grid axes.
+
+    Raises:
+        LcsimError: For an interval sweep or a swept ``hydra.*`` or
+            ``sweep.*`` key.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    fixed: list[str] = []
+    axes: list[Axis] = []
+    for override in parser.parse_overrides(list(overrides)):
+        if not override.is_sweep_override():
+            fixed.append(override.input_line)
+            continue
+        key = override.get_key_element()
+        if not override.is_discrete_sweep():
+            raise LcsimError(f"{override.input_line} is not allowed: lists, range() or "
+                             "choice() sweeps (for a continuous range, declare it in "
+                             "sweep.parameters with sweep=lhs)")
+        if key.startswith(("hydra.", "hydra/", "sweep")):
+            raise LcsimError(f"{override.input_line} is not allowed: one value (hydra.* "
+                             "and sweep.* keys are not swept)")
+        texts = list(override.sweep_string_iterator())
+        values = [parser.parse_override(f"{key}={text}").value() for text in texts]
+        axes.append(Axis(key, tuple(values), tuple(f"{key}={t}" for t in texts)))
+    return fixed, axes
+
+
+def declared_parameters(sweep: SweepConfig, groups: Sequence[str]) -> list[Parameter]:
+    """The parameters under ``sweep.parameters``, checked one by one.
+
+    Args:
+        sweep: The sweep section of the config.
+        groups: The config groups (``scenario``, ...), which may be swept too.
+    """
+    known = {row["name"] for row in describe(LcsimConfig)}
+    known |= set(groups)
+    found: list[Parameter] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping) and set(node) & {"low", "high", "values"}:
+            found.append(_parameter(path, node, known))
+            return
+        if not isinstance(node, Mapping) or not node:
+            raise ConfigError(f"sweep.parameters.{path}", node,
+                              "a declaration {low: L, high: H} or {values: [...]}")
+        for name, child in node.items():
+            walk(child, f"{path}.{name}" if path else str(name))
+
+    for name, child in (sweep.parameters or {}).items():
+        walk(child, str(name))
+    return found
+
+
+def _parameter(key: str, spec: Mapping[str, Any], known: set[str]) -> Parameter:
+    where = f"sweep.parameters.{key}"
+    if key not in known:
+        close = difflib.get_close_matches(key, sorted(known), n=2, cutoff=0.75)
+        hint = f"did you mean {' or '.join(close)}?" if close else "docs/ODD.md lists the keys"
+        raise ConfigError(where, dict(spec), f"a config key or group; {hint}")
+    if key.startswith("sweep") or key in ("n_jobs",):
+        raise ConfigError(where, dict(spec), "a model or scenario key (sweep.* and n_jobs "
+                          "do not change results)")
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", spec[unknown[0]],
+                          "one of the declaration keys " + ", ".join(SPEC_KEYS))
+    if "values" in spec:
+        values = spec["values"]
+        if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+            raise ConfigError(f"{where}.values", values, "a non-empty list of values")
+        if set(spec) - {"values"}:
+            extra = sorted(set(spec) - {"values"})[0]
+            raise ConfigError(f"{where}.{extra}", spec[extra],
+                              "nothing beside values: a list or a range, not both")
+        return Parameter(key, values=tuple(_plain(v) for v in values))
+    low, high = spec.get("low"), spec.get("high")
+    for name, bound in (("low", low), ("high", high)):
+        if not isinstance(bound, int | float) or isinstance(bound, bool) or not math.isfinite(
+                bound):
+            raise ConfigError(f"{where}.{name}", bound, "a finite number")
+    if low >= high:
+        raise ConfigError(f"{where}.low", low, f"a number below {where}.high ({high})")
+    integer = spec.get("integer", False)
+    if not isinstance(integer, bool):
+        raise ConfigError(f"{where}.integer", integer, "true or false")
+    if integer and not (float(low).is_integer() and float(high).is_integer()):
+        raise ConfigError(f"{where}.low", low, "whole-number bounds for an integer parameter")
+    dist = spec.get("dist", "uniform")
+    if dist not in DISTRIBUTIONS:
+        raise ConfigError(f"{where}.dist", dist, "one of " + ", ".join(DISTRIBUTIONS))
+    if dist == "loguniform" and (integer or low <= 0):
+        raise ConfigError(f"{where}.low", low,
+                          "a number above 0 for a loguniform (and not integer) parameter")
+    return Parameter(key, low=low, high=high, integer=integer, dist=dist)
+
+
+def declared_design(sweep: SweepConfig, groups: Sequence[str], seed: int) -> Design:
+    """The design that ``sweep.design`` declares (one empty point if none).
+
+    Args:
+        sweep: The sweep section of the config.
+        groups: The config groups, which may be swept too.
+        seed: Seed of the samplers when ``sweep.sampler_seed`` is null.
+    """
+    if sweep.design == "table":
+        return table_design(sweep.table, groups)
+    parameters = declared_parameters(sweep, groups)
+    method = sweep.design
+    if method in ("grid", "zip"):
+        for p in parameters:
+            if p.values is None:
+                raise ConfigError(f"sweep.parameters.{p.key}", {"low": p.low, "high": p.high},
+                                  f"a list {{values: [...]}} in a {method} design")
+        lists = [p.values for p in parameters]
+        if method == "zip":
+            for p in parameters[1:]:
+                if len(p.values) != len(parameters[0].values):
+                    raise ConfigError(f"sweep.parameters.{p.key}.values",
+                                      f"{len(p.values)} values",
+                                      f"as many as sweep.parameters.{parameters[0].key} "
+                                      f"({len(parameters[0].values)}) in a zip design")
+            rows = list(zip(*lists, strict=True)) if lists else [()]
+        else:
+            rows = list(itertools.product(*lists))
+        return _design([p.key for p in parameters], rows)
+    if not parameters:
+        raise ConfigError("sweep.parameters", {}, f"at least one parameter for a {method} "
+                          "design")
+    unit = _unit_sample(method, sweep, len(parameters),
+                        seed if sweep.sampler_seed is None else sweep.sampler_seed)
+    columns = [p.at(unit[:, j]) for j, p in enumerate(parameters)]
+    return _design([p.key for p in parameters], list(zip(*columns, strict=True)))
+
+
+def _unit_sample(method: str, sweep: SweepConfig, dimensions: int, seed: int) -> np.ndarray:
+    """Points of the unit hypercube from SALib's sampler for ``method``."""
+    from SALib.sample import latin, morris, sobol
+
+    n = sweep.n
+    problem = {"num_vars": dimensions, "names": [f"x{j}" for j in range(dimensions)],
+               "bounds": [[0.0, 1.0]] * dimensions}
+    if method == "lhs":
+        if n < 2:
+            raise ConfigError("sweep.n", n, "at least 2 points for an lhs design")
+        return latin.sample(problem, n, seed=seed)
+    if method == "sobol":
+        if n < 2 or n & (n - 1):
+            raise ConfigError("sweep.n", n, "a power of 2 of at least 2 (2, 4, 8, ...) "
+                              "for a sobol design")
+        return sobol.sample(problem, n, calc_second_order=sweep.second_order, seed=seed)
+    if n < 2:
+        raise ConfigError("sweep.n", n, "at least 2 trajectories for a morris design")
+    if sweep.levels % 2:
+        raise ConfigError("sweep.levels", sweep.levels, "an even number of levels for morris")
+    return morris.sample(problem, n, num_levels=sweep.levels, seed=seed)
+
+
+def table_design(path: str, groups: Sequence[str]) -> Design:
+    """Points read from a CSV file: one column per config key, one row per point."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise ConfigError("sweep.table", path, f"a readable CSV file ({reason})") from None
+    if frame.empty:
+        raise ConfigError("sweep.table", path, "a CSV file with a header and at least one row")
+    known = {row["name"] for row in describe(LcsimConfig)} | set(groups)
+    for column in frame.columns:
+        if column not in known:
+            close = difflib.get_close_matches(column, sorted(known), n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError("sweep.table", f"{path} column {column}",
+                              f"columns named by config keys or groups{hint}")
+    if frame.isna().any().any():
+        column = frame.columns[frame.isna().any()][0]
+        raise ConfigError("sweep.table", f"{path} column {column}", "no empty cells")
+    rows = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
+    return _design(list(frame.columns), rows)
+
+
+def combine(axes: Sequence[Axis], declared: Design) -> Design:
+    """The product of the command-line axes (outermost) and a declared design."""
+    clash = [a.key for a in axes if a.key in declared.table.columns]
+    if clash:
+        raise ConfigError(clash[0], "swept twice",
+                          "a key swept either on the command line or in the sweep "
+                          "config, not both")
+    keys = [a.key for a in axes] + list(declared.table.columns)
+    values: list[tuple[Any, ...]] = []
+    overrides: list[list[str]] = []
+    declared_rows = list(declared.table.itertuples(index=False, name=None))
+    choices = itertools.product(*[list(zip(a.values, a.overrides, strict=True)) for a in axes])
+    for choice in choices:
+        for row, row_overrides in zip(declared_rows, declared.overrides, strict=True):
+            values.append(tuple(v for v, _ in choice) + tuple(_plain(v) for v in row))
+            overrides.append([o for _, o in choice] + row_overrides)
+    texts = [[o.split("=", 1)[1] for o in point] for point in overrides]
+    return Design(_table(keys, values, texts), overrides)
+
+
+def _design(keys: list[str], rows: list[tuple[Any, ...]]) -> Design:
+    overrides = [[f"{k}={override_text(v)}" for k, v in zip(keys, row, strict=True)]
+                 for row in rows]
+    texts = [[o.split("=", 1)[1] for o in point] for point in overrides]
+    return Design(_table(keys, rows, texts), overrides)
+
+
+def _table(keys: list[str], rows: list[tuple[Any, ...]], texts: list[list[str]]
+           ) -> pd.DataFrame:
+    """A typed column per key: bool, int64, float64, or the override text."""
+    columns = {}
+    for j, key in enumerate(keys):
+        values = [row[j] for row in rows]
+        if all(isinstance(v, bool) for v in values):
+            columns[key] = pd.Series(values, dtype=bool)
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            columns[key] = pd.Series(values, dtype=np.int64)
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            columns[key] = pd.Series(values, dtype=np.float64)
+        else:
+            columns[key] = pd.Series([v if isinstance(v, str) else point[j]
+                                      for v, point in zip(values, texts, strict=True)],
+                                     dtype=str)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows), name="point"))
+
+
+_WORD = re.compile(r"[A-Za-z_][\w\-./]*")
+
+
+def override_text(value: Any) -> str:
+    """A value as Hydra's override grammar reads it back unchanged."""
+    value = _plain(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        if _WORD.fullmatch(value) and value.lower() not in ("true", "false", "null"):
+            return value
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    raise ConfigError("sweep", value, "numbers, words or true/false as swept values")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy or OmegaConf scalar as the plain Python value."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value

@@ -1,0 +1,216 @@
+"""Running a planned sweep to the end, resuming whatever an earlier attempt left.
+
+:func:`run_sweep` opens (or resumes) the sweep directory, times one run to
+estimate the whole, runs the missing runs in batches on local workers with a
+progress bar and ``status.json``, and writes the final tables.
+:func:`multirun` is ``lcsim run -m``: plan, check, run, and say how it went.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lcsim.sweep.executor import (
+    BatchReport,
+    batch_size,
+    calibrate,
+    execute,
+    make_batches,
+    workers,
+)
+from lcsim.sweep.plan import Plan, plan_sweep
+from lcsim.sweep.store import (
+    FAILED,
+    SUMMARY,
+    TABLE,
+    SweepChangedError,
+    collect,
+    finish,
+    open_folder,
+    wide_intervals,
+    write_status,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepOutcome:
+    """How a sweep ended.
+
+    Attributes:
+        folder: The sweep directory.
+        runs: Runs in the plan.
+        done: Runs finished, in this attempt and earlier ones.
+        ran: Runs attempted in this attempt.
+        failed: Ids of the runs that failed in this attempt.
+    """
+
+    folder: Path
+    runs: int
+    done: int
+    ran: int
+    failed: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return self.done == self.runs
+
+
+def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
+              command: list[str] | None = None) -> SweepOutcome:
+    """Run the runs of ``plan`` that are not done yet, and write the sweep's tables.
+
+    Args:
+        plan: A checked plan (:func:`lcsim.sweep.plan.plan_sweep`).
+        n_jobs: Worker processes (default: the config's ``n_jobs``; -1: all cores).
+        progress: Show a progress bar on a terminal.
+        command: The command line, for the manifest.
+
+    Raises:
+        SweepChangedError: If ``plan.folder`` holds a different sweep.
+    """
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    started = time.perf_counter()
+    folder = plan.folder
+    finished = open_folder(plan)
+    missing = [r for r in plan.runs if (r.point, r.replicate) not in finished]
+    n_workers = workers(plan.n_jobs if n_jobs is None else n_jobs)
+    size = batch_size(len(missing), n_workers, plan.sweep.batch_size)
+    batches = make_batches(plan, missing, size)
+    replications = sorted({c.replications for c in plan.configs})
+    log.info("sweep of %d point(s) x %s replication(s) = %d runs into %s",
+             len(plan.design), "/".join(map(str, replications)), len(plan.runs), folder)
+    if finished:
+        log.info("resuming: %d run(s) done earlier, %d to run", len(finished), len(missing))
+    if missing:
+        one = calibrate(plan, missing[0])
+        log.info("%d run(s) in %d batch(es) of up to %d on %d worker(s); one run takes "
+                 "about %.2f s, so about %s of model time (plus the workers' start-up)",
+                 len(missing), len(batches), size, n_workers, one,
+                 _duration(one * len(missing) / n_workers))
+
+    counts = {"done": len(finished), "failed": 0}
+    failed: list[str] = []
+    clock = time.perf_counter()
+
+    def status(state: str) -> None:
+        ran = counts["done"] - len(finished) + counts["failed"]
+        left = len(missing) - ran
+        elapsed = time.perf_counter() - clock
+        eta = elapsed / ran * left if ran else None
+        write_status(folder, state=state, runs=len(plan.runs), done=counts["done"],
+                     failed=counts["failed"], remaining=left,
+                     elapsed_seconds=round(elapsed, 3),
+                     eta_seconds=None if eta is None else round(eta, 1))
+
+    bar = tqdm(total=len(plan.runs), initial=len(finished), unit="run", desc="sweep",
+               disable=None if progress else True, file=sys.stderr)
+
+    def on_report(report: BatchReport) -> None:
+        counts["done"] += report.done
+        counts["failed"] += len(report.failed)
+        failed.extend(report.failed)
+        bar.update(report.done + len(report.failed))
+        bar.set_postfix(done=counts["done"], failed=counts["failed"])
+        status("running")
+
+    status("running")
+    try:
+        with logging_redirect_tqdm():
+            execute(batches, folder, n_workers, on_report)
+    except BaseException:
+        status("interrupted")
+        raise
+    finally:
+        bar.close()
+
+    table = collect(plan)
+    complete = len(table) == len(plan.runs)
+    summary = finish(plan, table, complete=complete,
+                     command=command or ["lcsim", "run", "-m"],
+                     timings={"sweep": time.perf_counter() - started})
+    status("complete" if complete else "failed")
+    report_precision(plan, summary)
+    return SweepOutcome(folder, len(plan.runs), len(table), len(missing), failed)
+
+
+def report_precision(plan: Plan, summary: pd.DataFrame) -> None:
+    """Warn about key outcomes whose 95 % CI is wide relative to their mean."""
+    share = plan.sweep.ci_share
+    if not share or summary.empty:
+        return
+    wide = wide_intervals(summary, list(plan.sweep.key_outcomes), share)
+    if wide.empty:
+        return
+    first = wide.iloc[0]
+    half = (first["ci95_high"] - first["ci95_low"]) / 2
+    log.warning("%d of %d key-outcome intervals are wider than +/-%g of their mean (e.g. "
+                "point %d %s: %.3g +/- %.3g); more replications would narrow them",
+                len(wide), int(summary["outcome"].isin(plan.sweep.key_outcomes).sum()),
+                share, first["point"], first["outcome"], first["mean"], half)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def multirun(overrides: list[str]) -> int:
+    """``lcsim run -m OVERRIDES``: plan, check, run the sweep; the exit status.
+
+    Bad input ends with one line on standard error and status 2 before anything
+    runs; a changed config for an existing sweep directory adds the changes
+    below that line. Failed runs give status 1.
+    """
+    from lcsim.cli import check_folder
+    from lcsim.config.compose import explain
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s][lcsim][%(levelname)s] - %(message)s"))
+    root = logging.getLogger("lcsim")
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        try:
+            plan = plan_sweep(overrides)
+        except Exception as error:  # noqa: BLE001 - every failure becomes one line
+            return _error(explain(error))
+        unusable = check_folder("hydra.sweep.dir", str(plan.folder))
+        if unusable:
+            return _error(unusable)
+        try:
+            outcome = run_sweep(plan, command=["lcsim", "run", "-m", *overrides])
+        except SweepChangedError as error:
+            return _error(str(error), details=error.changes)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    if outcome.failed:
+        print(f"lcsim: error: {len(outcome.failed)} of {outcome.ran} run(s) failed; "
+              f"tracebacks in {outcome.folder / FAILED}/; run the same command again to "
+              "retry them", file=sys.stderr)
+        return 1
+    print(f"lcsim: {outcome.runs} runs in {outcome.folder / TABLE}, per point in "
+          f"{outcome.folder / SUMMARY}", file=sys.stderr)
+    return 0
+
+
+def _error(line: str, details: list[str] | None = None) -> int:
+    print(f"lcsim: error: {line}", file=sys.stderr)
+    for detail in details or []:
+        print(f"  {detail}", file=sys.stderr)
+    return 2
