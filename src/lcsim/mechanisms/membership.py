@@ -5,9 +5,10 @@ Leaving, each month:
 * a member whose net benefit (value minus cost, see :mod:`.engagement`)
   averaged over the last ``patience`` months stays below zero leaves, once it
   has been a member that long (Schweitzer, Zhang & Casiraghi 2020). A
-  member's departure removes its ties and its contribution, which lowers what
-  its partners gain and whether others reach their participation thresholds,
-  so exits can cascade;
+  member's departure removes its ties and its contribution, which can lower
+  what its partners gain and whether others reach their participation
+  thresholds, so exits could cascade (with the defaults they do not: see
+  ``tests/test_stylised_facts.py`` and docs/ODD.md, section 1);
 * every company also closes or stops for reasons outside the community with
   the base hazard ``exit_hazard`` a month (CBS firm dynamics);
 * a newcomer who joined last month comes back with the probability set by

@@ -11,7 +11,10 @@ the dimensions where something has been codified, through the exchange rule
 ``uptake`` that stands for the loss in codifying tacit knowledge.
 
 Small communities have fewer partners of their own, so the platform is
-expected to help them more than large ones (the Clic-it LC incubator).
+expected to help them more than large ones (the Clic-it LC incubator). The
+model does not show this: every member has about the same number of ties
+whatever the size of its community, and draws on the platform at the same
+rate (``tests/test_stylised_facts.py``; docs/ODD.md, section 1).
 
 References:
     Clic-it programme (NWO): a shared platform ("LC incubator") through which
