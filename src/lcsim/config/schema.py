@@ -12,6 +12,7 @@ from hydra.core.config_store import ConfigStore
 
 from lcsim.config.params import param
 from lcsim.docking import COMMUNITY, STUDIES
+from lcsim.docking.cowan_jonard2004 import Settings as CowanJonardSettings
 from lcsim.docking.granovetter1978 import Settings as GranovetterSettings
 from lcsim.mechanisms.digital_maturity import Params as MaturityParams
 from lcsim.mechanisms.engagement import Params as EngagementParams
@@ -109,6 +110,7 @@ class DockingConfig:
     """Sizes and grids of the docking studies (see :mod:`lcsim.docking`)."""
 
     granovetter1978: GranovetterSettings = field(default_factory=GranovetterSettings)
+    cowan_jonard2004: CowanJonardSettings = field(default_factory=CowanJonardSettings)
 
 
 @dataclass
