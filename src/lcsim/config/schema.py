@@ -12,6 +12,7 @@ from hydra.core.config_store import ConfigStore
 
 from lcsim.config.params import param
 from lcsim.docking import COMMUNITY, STUDIES
+from lcsim.docking.clustering import Settings as ClusteringSettings
 from lcsim.docking.cowan_jonard2004 import Settings as CowanJonardSettings
 from lcsim.docking.granovetter1978 import Settings as GranovetterSettings
 from lcsim.mechanisms.digital_maturity import Params as MaturityParams
@@ -111,6 +112,7 @@ class DockingConfig:
 
     granovetter1978: GranovetterSettings = field(default_factory=GranovetterSettings)
     cowan_jonard2004: CowanJonardSettings = field(default_factory=CowanJonardSettings)
+    clustering: ClusteringSettings = field(default_factory=ClusteringSettings)
 
 
 @dataclass

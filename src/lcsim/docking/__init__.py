@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 COMMUNITY = "community"
 
 #: Docking studies by name; each is a module ``lcsim.docking.<name>``.
-STUDIES: tuple[str, ...] = ("granovetter1978", "cowan_jonard2004")
+STUDIES: tuple[str, ...] = ("granovetter1978", "cowan_jonard2004", "clustering")
 
 
 def study_module(name: str) -> ModuleType:
