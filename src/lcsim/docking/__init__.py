@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 COMMUNITY = "community"
 
 #: Docking studies by name; each is a module ``lcsim.docking.<name>``.
-STUDIES: tuple[str, ...] = ("granovetter1978", "cowan_jonard2004", "clustering")
+STUDIES: tuple[str, ...] = (
+    "granovetter1978", "cowan_jonard2004", "clustering", "cognitive_distance",
+)
 
 
 def study_module(name: str) -> ModuleType:
