@@ -13,6 +13,9 @@ from hydra.core.config_store import ConfigStore
 
 from lcsim.config.params import param
 from lcsim.docking import COMMUNITY, STUDIES
+from lcsim.docking.clustering import Settings as ClusteringSettings
+from lcsim.docking.cognitive_distance import Settings as DistanceSettings
+from lcsim.docking.cowan_jonard2004 import Settings as CowanJonardSettings
 from lcsim.docking.granovetter1978 import Settings as GranovetterSettings
 from lcsim.docking.march1991 import Settings as MarchSettings
 from lcsim.mechanisms.digital_maturity import Params as MaturityParams
@@ -112,6 +115,9 @@ class DockingConfig:
 
     granovetter1978: GranovetterSettings = field(default_factory=GranovetterSettings)
     march1991: MarchSettings = field(default_factory=MarchSettings)
+    cowan_jonard2004: CowanJonardSettings = field(default_factory=CowanJonardSettings)
+    clustering: ClusteringSettings = field(default_factory=ClusteringSettings)
+    cognitive_distance: DistanceSettings = field(default_factory=DistanceSettings)
 
 
 DESIGNS = ("grid", "zip", "lhs", "sobol", "morris", "table")

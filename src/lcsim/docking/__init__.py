@@ -11,7 +11,9 @@ with
   ``docking.<study>``;
 * ``tables(settings, seed, n_jobs) -> dict[str, pandas.DataFrame]`` — its
   result tables, keyed by file stem (``march1991`` -> ``march1991.csv``),
-  each one long table with numeric columns;
+  each one long table with numeric columns. A study that needs more of the
+  config than its own settings (the parameters of the mechanism it docks,
+  say) declares a keyword ``config`` and gets the whole validated config;
 * ``figure(tables) -> matplotlib.figure.Figure`` — its figure, made from
   the tables (the caller saves and closes it).
 * optionally ``check(settings)`` — raises :class:`~lcsim.errors.ConfigError`
@@ -26,10 +28,14 @@ manifest into the run directory, the manifest last.
 from __future__ import annotations
 
 import importlib
+import inspect
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import stats
 
 from lcsim.files import atomic_write
 
@@ -40,7 +46,9 @@ if TYPE_CHECKING:
 COMMUNITY = "community"
 
 #: Docking studies by name; each is a module ``lcsim.docking.<name>``.
-STUDIES: tuple[str, ...] = ("granovetter1978", "march1991")
+STUDIES: tuple[str, ...] = (
+    "granovetter1978", "march1991", "cowan_jonard2004", "clustering", "cognitive_distance",
+)
 
 
 def study_module(name: str) -> ModuleType:
@@ -61,8 +69,10 @@ def run_study(config: LcsimConfig, out: Path, command: list[str]) -> list[Path]:
     settings = getattr(config.docking, config.study)
     out = Path(out)
     write_config(out, config)
+    takes_config = "config" in inspect.signature(module.tables).parameters
     started = time.perf_counter()
-    tables = module.tables(settings, seed=config.seed, n_jobs=config.n_jobs)
+    tables = module.tables(settings, seed=config.seed, n_jobs=config.n_jobs,
+                           **({"config": config} if takes_config else {}))
     simulated = time.perf_counter() - started
     files = [out / "config.yaml"]
     for stem, table in tables.items():
@@ -77,3 +87,12 @@ def run_study(config: LcsimConfig, out: Path, command: list[str]) -> list[Path]:
                    timings={"simulation": simulated}, command=command,
                    extra={"study": config.study})
     return files
+
+
+def ci95(samples: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Half-width of the 95 % t-interval of the mean along ``axis`` (NaN for one sample)."""
+    samples = np.asarray(samples, dtype=float)
+    n = samples.shape[axis]
+    if n < 2:
+        return np.full(np.delete(samples.shape, axis), np.nan)
+    return stats.t.ppf(0.975, n - 1) * samples.std(axis=axis, ddof=1) / np.sqrt(n)
