@@ -98,32 +98,19 @@ def peak(table: pd.DataFrame, column: str) -> float:
     return float(table.loc[table[column].idxmax(), "distance"])
 
 
-@pytest.mark.parametrize(("overrides", "optimum"),
-                         [((), 0.5), (("exchange.optimal_distance=0.3",), 0.3)])
-def test_absorbed_share_peaks_at_the_configured_optimum(overrides, optimum):
+@pytest.mark.parametrize(("overrides", "optimum"), [((), 0.5),
+                                                   (("exchange.optimal_distance=0.3",), 0.3)])
+def test_gain_peaks_at_the_configured_optimum(overrides, optimum):
     # Every distance sees the same pairs (common random numbers), so the curve
-    # is the inverted U times one random constant: its peak is exact on the grid.
+    # is d (1 - d / 2d*) times one random constant: its peak is exact on the
+    # grid, and the absorbed share falls linearly to 0 at 2 d*.
     table = distance_table(*overrides)
     assert (table["optimum"] == optimum).all()
-    assert abs(peak(table, "absorbed_share") - optimum) <= SPACING / 2
-
-
-@pytest.mark.parametrize("optimum", [0.5, 0.3])
-def test_gain_peaks_at_four_thirds_of_the_optimum(optimum):
-    # What the learner gains is the absorbed share times the partner's lead,
-    # which grows with distance: d · u(d) peaks at 4/3 d* (0.667 and 0.4),
-    # found to within one grid step.
-    table = distance_table(f"exchange.optimal_distance={optimum}")
-    assert abs(peak(table, "gain") - 4 / 3 * optimum) <= SPACING
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "exchange.optimal_distance is documented as the distance at which learning from "
-    "a partner peaks, but the gap the learner absorbs from grows with distance too, "
-    "so the gain peaks at 4/3 of it; see experiments/README.md"))
-def test_gain_peaks_at_the_configured_optimum():
-    table = distance_table()
-    assert abs(peak(table, "gain") - 0.5) <= SPACING
+    assert abs(peak(table, "gain") - optimum) <= SPACING / 2
+    share = table["absorbed_share"].to_numpy()
+    assert (np.diff(share) <= 1e-12).all()
+    beyond = table["distance"] >= 2 * optimum - 1e-9
+    assert (table.loc[beyond, "gain"] == 0.0).all()
 
 
 def test_cognitive_distance_study_reads_the_exchange_parameters(tmp_path):
@@ -133,5 +120,5 @@ def test_cognitive_distance_study_reads_the_exchange_parameters(tmp_path):
     assert list(table.columns) == ["distance", "runs", "gain", "ci95", "absorbed_share",
                                    "optimum"]
     assert all(pd.api.types.is_numeric_dtype(table[c]) for c in table.columns)
-    assert (table["optimum"] == 0.3).all() and peak(table, "absorbed_share") == 0.3
+    assert (table["optimum"] == 0.3).all() and peak(table, "gain") == 0.3
     assert (out / "cognitive_distance.png").stat().st_size > 10_000

@@ -10,7 +10,11 @@ from lcsim.mechanisms import organisational_learning as march
 from lcsim.mechanisms.facilitation import Params as FacilitationParams
 from lcsim.mechanisms.facilitation import governance_efficiency
 from lcsim.mechanisms.knowledge_exchange import Params as ExchangeParams
-from lcsim.mechanisms.knowledge_exchange import exchange, learning_effectiveness
+from lcsim.mechanisms.knowledge_exchange import (
+    exchange,
+    learning_effectiveness,
+    understanding,
+)
 from lcsim.model.knowledge import (
     absorb,
     act,
@@ -166,14 +170,27 @@ def test_absorb_learns_only_where_the_source_knows_more():
     assert absorb(receiver, source, reality, 1.0)[0, 0] == 1.0
 
 
+def test_understanding_falls_linearly_and_learning_peaks_at_the_optimum():
+    # Understandability 1 - d / 2d*; the gap on offer grows as d, so learning
+    # d (1 - d / 2d*) peaks at d* (Nooteboom et al. 2007).
+    distance = np.linspace(0.0, 1.0, 100_001)
+    share = understanding(distance, 0.35)
+    assert share[0] == 1.0 and understanding(0.7, 0.35) == pytest.approx(0.0)
+    assert np.allclose(np.diff(share[distance < 0.7]), -(distance[1] / 0.7))
+    assert distance[np.argmax(distance * share)] == pytest.approx(0.35, abs=1e-5)
+    assert np.allclose(learning_effectiveness(distance, 0.35),
+                       2 * distance / 0.35 * share)
+
+
 def test_exchange_gain_scales_with_trust_and_contribution():
     params = ExchangeParams(absorption=0.3, optimal_distance=0.5, absorptive_base=0.3)
     reality = np.ones(4)
     beliefs = np.array([[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]] * 2)
     gains = exchange(beliefs, np.array([0, 2]), beliefs[[1, 3]].copy(), reality,
                      np.array([1.0, 0.5]), np.array([0.5, 0.5]), params)
-    # distance 0.5 = optimum, capacity 0.3 + 0.7 * 0.5 = 0.65, gap 1 per dimension.
-    full = 0.3 * 1.0 * 0.65
+    # distance 0.5 = optimum, where understanding is 1 - 0.5 / (2 x 0.5) = 0.5;
+    # capacity 0.3 + 0.7 * 0.5 = 0.65; gap 1 per dimension.
+    full = 0.3 * 0.5 * 0.65
     assert gains[0] == pytest.approx(0.5 * full)
     assert gains[1] == pytest.approx(0.5 * gains[0])
     assert beliefs[0, 0] == pytest.approx(full)

@@ -211,12 +211,16 @@ def test_institution_contribution_can_be_changed_by_an_intervention(single_lc):
     scenario = dataclasses.replace(single_lc.scenario, interventions=[event])
     model = LearningCommunityModel(dataclasses.replace(single_lc, scenario=scenario), rng=3)
     members = model.members
-    institution = model.organisations["kind"][members["org"]] == 1
+
+    def engaged_institutions() -> np.ndarray:
+        # Read afresh each month: joining companies add member rows.
+        return (model.organisations["kind"][members["org"]] == 1) & members["engaged"]
+
     model.step()
-    engaged = institution & members["engaged"]
+    engaged = engaged_institutions()
     assert engaged.any() and (members["contribution"][engaged] == 0.8).all()
     model.step()
-    engaged = institution & members["engaged"]
+    engaged = engaged_institutions()
     assert engaged.any() and (members["contribution"][engaged] == 0.1).all()
 
 

@@ -3,10 +3,12 @@
 Nooteboom et al. find that what a firm learns from a partner is an inverted U
 in their cognitive distance d: the novelty on offer rises with d and the
 understanding of it falls, so learning goes as a·d − b·d², with its optimum at
-a / 2b. lcsim's exchange (:mod:`lcsim.mechanisms.knowledge_exchange`) scales
-the share of the gap a learner absorbs by the inverted U
-:func:`~lcsim.mechanisms.knowledge_exchange.learning_effectiveness`, which
-peaks at the configured optimum ``exchange.optimal_distance`` (d*).
+a / 2b. lcsim's exchange (:mod:`lcsim.mechanisms.knowledge_exchange`) has
+the same two parts: the novelty is the partner's lead (the gap), which grows
+with d, and the share of it a learner takes in is the understandability
+:func:`~lcsim.mechanisms.knowledge_exchange.understanding`, which falls
+linearly to 0 at twice the configured optimum ``exchange.optimal_distance``
+(d*). What is learnt goes as d (1 − d / 2d*), which peaks at d*.
 
 The study puts pairs of an employee (the learner) and a partner's employee at
 controlled distances and lets the learner learn once through
@@ -31,10 +33,8 @@ The table gives, per distance:
   partners held beyond their learners: the share of the novelty on offer
   that was learnt.
 
-The absorbed share peaks at d*. The gain is that share times the novelty on
-offer, which itself grows with d, so it peaks further out: with u(d) =
-(d / d*)(2 − d / d*) the gain goes as d · u(d), which peaks at 4/3 d* (see
-experiments/README.md).
+The absorbed share falls linearly with d; the gain, that share times the
+novelty on offer, is the inverted U and peaks at d*.
 
 Reference:
     Nooteboom, B., Van Haverbeke, W., Duysters, G., Gilsing, V., & van den
@@ -139,7 +139,6 @@ def figure(tables: dict[str, pd.DataFrame]) -> Figure:
     right.set_title("Share of the novelty on offer learnt", loc="left")
     for ax in (left, right):
         ax.axvline(optimum, color="0.4", ls="--", lw=1, label=f"configured optimum {optimum:g}")
-        ax.axvline(4 / 3 * optimum, color="0.4", ls=":", lw=1, label="4/3 × optimum")
         ax.set_xlabel("cognitive distance")
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)

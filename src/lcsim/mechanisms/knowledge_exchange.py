@@ -13,13 +13,15 @@ where the source knows more, the receiver absorbs the share
 
 of the gap, where
 
-* ``u(d)`` is the inverted U of cognitive distance ``d`` (Nooteboom et al.
-  2007): novelty rises with distance and understandability falls, so
-  ``u(d) = (d / d*) (2 - max(0, d - beta) / d*)``, which is 0 at d = 0,
-  peaks at 1 at the optimum d* and falls back to 0 at 2 d* when ``beta``
-  (the reduction of effective distance by boundary objects, see
-  :mod:`lcsim.mechanisms.facilitation`) is 0. In the form a d - b d^2 this
-  is a = 2 / d*, b = 1 / d*^2, with its optimum at a / 2b = d*;
+* ``u(d) = max(0, 1 - max(0, d - beta) / (2 d*))`` is understandability at
+  cognitive distance ``d`` (Nooteboom et al. 2007): it falls linearly from
+  1 to 0 at twice the optimum d*; ``beta`` is the reduction of the distance
+  understanding has to bridge by boundary objects (see
+  :mod:`lcsim.mechanisms.facilitation`). Novelty is the gap itself, which
+  grows with distance, so what a learner gains goes as ``d u(d)``: with
+  ``beta = 0`` that is ``a d - b d^2`` with a = 1, b = 1 / (2 d*), an
+  inverted U with its optimum at a / 2b = d* (the ``cognitive_distance``
+  docking study measures it);
 * ``capacity`` is the receiving organisation's absorptive capacity, which
   grows with its prior knowledge (Cohen & Levinthal 1990):
   ``base + (1 - base) x level``;
@@ -72,12 +74,17 @@ class Params:
     )
 
 
-def learning_effectiveness(
+def understanding(
     distance: np.ndarray | float,
     optimum: float,
     boundary_reduction: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Inverted U of learning against cognitive distance, 0 at d = 0, 1 at d*.
+    """Share of a partner's lead a learner can take in at cognitive distance d.
+
+    Understandability falls linearly with distance, ``1 - d / (2 d*)``, to 0
+    at twice the optimum (Nooteboom et al. 2007). The lead itself, the
+    novelty, grows with distance, so what is learned goes as
+    ``d (1 - d / (2 d*))`` and peaks at d* (:func:`learning_effectiveness`).
 
     Args:
         distance: Cognitive distance in [0, 1].
@@ -88,7 +95,23 @@ def learning_effectiveness(
     """
     distance = np.asarray(distance, dtype=float)
     bridged = np.maximum(distance - boundary_reduction, 0.0)
-    return np.maximum((distance / optimum) * (2.0 - bridged / optimum), 0.0)
+    return np.maximum(1.0 - bridged / (2.0 * optimum), 0.0)
+
+
+def learning_effectiveness(
+    distance: np.ndarray | float,
+    optimum: float,
+    boundary_reduction: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Inverted U of learning against cognitive distance, 0 at d = 0, 1 at d*.
+
+    Novelty ``d / d*`` times :func:`understanding`, scaled to 1 at its peak:
+    ``(d / d*) (2 - d / d*)``, Nooteboom et al.'s (2007) ``a d - b d^2``
+    with ``a = 2 / d*``, ``b = 1 / d*^2``. Boundary objects move the peak
+    to ``d* + beta / 2``.
+    """
+    distance = np.asarray(distance, dtype=float)
+    return 2.0 * (distance / optimum) * understanding(distance, optimum, boundary_reduction)
 
 
 def absorptive_capacity(level: np.ndarray, base: float) -> np.ndarray:
@@ -133,7 +156,7 @@ def exchange(
     distance = (0.5 / gap.shape[1]) * np.add.reduce(np.absolute(gap), axis=1)
     share = (
         params.absorption
-        * learning_effectiveness(distance, params.optimal_distance, boundary_reduction)
+        * understanding(distance, params.optimal_distance, boundary_reduction)
         * absorptive_capacity(receiver_level, params.absorptive_base)
         * weight
     )
