@@ -169,6 +169,30 @@ def test_a_killed_slurm_sweep_resumes_with_only_the_missing_runs(slurm, tmp_path
     assert arrays(folder, 2) != [array]
 
 
+def test_interrupting_the_command_cancels_its_jobs(slurm, tmp_path):
+    folder = tmp_path / "interrupted"
+    hold = 'launcher.setup=["sleep 60"]'
+    proc = subprocess.Popen([LCSIM, "run", "-m", *GRID, *ONE_RUN_TASKS, hold,
+                             f"hydra.sweep.dir={folder}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait_until(lambda: (folder / "slurm" / "attempt-1" / "jobs.json").is_file(), 60,
+                   "no job array submitted")
+        (array,) = arrays(folder)
+        wait_until(lambda: len(queued(array)) == 6, 30, "the array's tasks not queued")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        subprocess.run(["scancel", *arrays(folder)], timeout=30, check=False)
+    assert proc.returncode != 0 and f"cancelled Slurm job(s) {array}" in err
+    assert set(queued(array).values()) <= {"CANCELLED", "COMPLETING"}
+    assert json.loads((folder / "status.json").read_text())["state"] == "interrupted"
+
+
 def test_a_cancelled_array_task_fails_its_runs_and_the_sweep_ends(slurm, tmp_path,
                                                                    local_table, monkeypatch,
                                                                    capsys):

@@ -177,7 +177,7 @@ class LauncherConfig:
                           high=525_600)
     cpus_per_task: int = param(1, "Cores of one array task; its batches run on as "
                                "many local workers.", low=1, high=1024)
-    mem_gb: float = param(4.0, "Memory of one array task (0: the partition's default).",
+    mem_gb: float = param(0.0, "Memory of one array task (0: the partition's default).",
                           unit="GB", low=0.0, high=100_000.0)
     array_parallelism: int = param(64, "Most array tasks running at once; also sets the "
                                    "automatic batch size.", low=1, high=100_000)

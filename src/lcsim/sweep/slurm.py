@@ -139,8 +139,10 @@ class SlurmLauncher:
                 arrays.append(jobs[0].job_id.split("_")[0])
                 tasks += [_Task(job, group) for job, group in zip(jobs, chunk, strict=True)]
                 write_text(logs / "jobs.json", json.dumps({"arrays": arrays}) + "\n")
-        except Exception as error:  # noqa: BLE001 - sbatch's refusal becomes one line
+        except BaseException as error:  # noqa: BLE001 - sbatch's refusal becomes one line
             cancel(arrays)
+            if not isinstance(error, Exception):
+                raise
             reason = str(getattr(error, "stderr", "") or error).strip().splitlines()
             raise SlurmError("Slurm refused the sweep's job array: "
                              f"{reason[-1] if reason else type(error).__name__}") from error
@@ -238,7 +240,8 @@ class _Task:
                 self.job.result()
             except Exception as error:  # noqa: BLE001 - the task's own error, kept as text
                 return f"{head}\n{error}\n"
-            return f"{head}\nThe task ended normally without writing the batch.\n"
+            return (f"{head}\nThe task ended normally without writing the batch: is the "
+                    "sweep directory on a file system that the nodes share?\n")
         try:
             state = job_states([self.array]).get(str(self.job.job_id), "no longer known")
         except SlurmError:
