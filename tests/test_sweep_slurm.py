@@ -113,10 +113,12 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None
 def test_a_slurm_sweep_writes_the_same_table_as_local_workers(slurm, tmp_path, local_table,
                                                                capsys):
     folder = tmp_path / "slurm"
-    assert sweep(folder, *GRID, *ONE_RUN_TASKS[:2], "launcher.batches_per_task=2") == 0
+    assert sweep(folder, *GRID, *ONE_RUN_TASKS[:2], "launcher.batches_per_task=2",
+                 "launcher.max_array_size=2") == 0
     err = capsys.readouterr().err
     assert "on Slurm job arrays (2 batch(es) per task" in err
-    assert "submitted 3 array task(s) in Slurm job array(s)" in err
+    first, second = arrays(folder)
+    assert f"submitted 3 array task(s) in Slurm job array(s) {first}, {second}" in err
     assert (folder / "sweep.parquet").read_bytes() == local_table
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["runs"] == 6
@@ -125,8 +127,9 @@ def test_a_slurm_sweep_writes_the_same_table_as_local_workers(slurm, tmp_path, l
     # Every run ran in an array task, not in the submitting process.
     runlog = pd.read_parquet(folder / "runlog.parquet")
     assert os.getpid() not in set(runlog["pid"]) and runlog["pid"].nunique() == 3
-    (array,) = arrays(folder)
-    assert len(list((folder / "slurm" / "attempt-1").glob(f"{array}_*_0_log.out"))) == 3
+    logs = folder / "slurm" / "attempt-1"
+    assert len(list(logs.glob(f"{first}_*log.out"))) == 2
+    assert len(list(logs.glob(f"{second}_*log.out"))) == 1  # a lone task: a plain job
 
 
 def test_a_killed_slurm_sweep_resumes_with_only_the_missing_runs(slurm, tmp_path,
@@ -250,6 +253,17 @@ def test_an_array_task_that_exits_non_zero_fails_its_runs(slurm, tmp_path, monke
     assert "6 of 6 run(s) failed" in capsys.readouterr().err
     text = next((folder / "failed").glob("*.log")).read_text()
     assert "Slurm state: FAILED" in text and "spawn_key" in text
+
+
+def test_an_array_task_that_raises_fails_its_runs_with_its_traceback(slurm, tmp_path):
+    folder = tmp_path / "raises"
+    # The task's batch script turns the batches folder into a file: writing fails.
+    spoil = f'launcher.setup=["rm -rf {folder}/batches && touch {folder}/batches"]'
+    assert sweep(folder, *GRID, *ONE_RUN_TASKS[:2], "launcher.batches_per_task=6",
+                 spoil) == 1
+    text = next((folder / "failed").glob("*.log")).read_text()
+    assert "failed during processing with trace" in text
+    assert "NotADirectoryError" in text or "FileExistsError" in text
 
 
 def test_a_missing_partition_stops_before_anything_is_submitted(slurm, tmp_path, capsys):

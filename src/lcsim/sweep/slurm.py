@@ -80,18 +80,19 @@ class SlurmLauncher:
         self.slots = settings.array_parallelism * settings.cpus_per_task
 
     def check(self, folder: Path) -> None:
-        """Refuse to start without Slurm's commands or with an unknown partition.
+        """Refuse to start without Slurm's commands, an answer, or a known partition.
 
         Raises:
             ConfigError: Naming the missing commands or the partitions there are.
+            SlurmError: If ``sinfo`` fails (e.g. the controller does not answer).
         """
         missing = [c for c in COMMANDS if shutil.which(c) is None]
         if missing:
             raise ConfigError("launcher", "slurm", "a machine with Slurm's commands on PATH "
                               f"({', '.join(missing)} not found); use launcher=local here")
+        known = _slurm(["sinfo", "-h", "-o", "%R"]).split()
         partition = self.settings.partition
         if partition:
-            known = _slurm(["sinfo", "-h", "-o", "%R"]).split()
             if partition not in known:
                 raise ConfigError("launcher.partition", partition,
                                   "a partition of this cluster: " + ", ".join(sorted(known)))
@@ -289,15 +290,22 @@ def refuse_running_jobs(folder: Path) -> None:
     """Refuse to run a sweep while job arrays of an earlier attempt on it still run.
 
     Their tasks would write into the folder that the new attempt tidies and
-    fills. Whatever the launcher; silent where there is no ``squeue``.
+    fills. Whatever the launcher; where ``squeue`` is missing or fails, a
+    warning says that this could not be checked.
 
     Raises:
         SlurmError: Naming the job arrays to wait for or cancel.
     """
     arrays = earlier_jobs(folder)
-    if not arrays or shutil.which("squeue") is None:
+    if not arrays:
         return
-    running = sorted({task.split("_")[0] for task, state in job_states(arrays).items()
+    try:
+        states = job_states(arrays)
+    except SlurmError as error:
+        log.warning("could not ask Slurm whether job(s) %s of an earlier attempt on this "
+                    "sweep still run (%s); make sure they have ended", " ".join(arrays), error)
+        return
+    running = sorted({task.split("_")[0] for task, state in states.items()
                       if state not in ENDED}, key=int)
     if running:
         raise SlurmError(f"hydra.sweep.dir={folder} has Slurm job(s) of an earlier attempt "
