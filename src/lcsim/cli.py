@@ -31,6 +31,7 @@ USAGE = """\
 usage: lcsim run [key=value ...]      run the default study (scenario=clic_it)
        lcsim run -m key=a,b ...       a sweep: every combination of the listed values
        lcsim run -m sweep=lhs sweep.n=32  a sweep over a design in configs/sweep/
+       lcsim run -m launcher=slurm key=a,b   the same sweep as Slurm job arrays
        lcsim --version
 
 Examples:
@@ -68,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         from lcsim.sweep.engine import multirun
 
         return multirun(overrides)
-    swept = [o for o in overrides if o.lstrip("+~").startswith("sweep")]
+    swept = [o for o in overrides if o.lstrip("+~").startswith(("sweep", "launcher"))]
     if not flags and swept:
-        print(f"lcsim: error: {swept[0]} is not allowed without -m: sweep settings "
+        kind = "launcher" if swept[0].lstrip("+~").startswith("launcher") else "sweep"
+        print(f"lcsim: error: {swept[0]} is not allowed without -m: {kind} settings "
               "apply to a sweep (lcsim run -m ...)", file=sys.stderr)
         return 2
     error = check_overrides(overrides) if not flags else None

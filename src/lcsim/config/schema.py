@@ -163,6 +163,44 @@ class SweepConfig:
     )
 
 
+LAUNCHERS = ("local", "slurm")
+
+
+@dataclass
+class LauncherConfig:
+    """Where ``lcsim run -m`` runs its batches (configs/launcher/, lcsim.sweep.slurm).
+
+    ``local`` runs them on this machine's cores (``n_jobs``); ``slurm`` submits
+    them as Slurm job arrays through submitit, several batches per array task,
+    and waits for them. The other keys apply to ``slurm`` only.
+    """
+
+    name: str = param("local", "Launcher of a sweep's batches: local worker processes "
+                      "or Slurm job arrays.", choices=LAUNCHERS)
+    partition: str = param("", "Slurm partition of the array tasks (empty: the "
+                           "cluster's default partition).")
+    time_min: int = param(60, "Time limit of one array task.", unit="min", low=1,
+                          high=525_600)
+    cpus_per_task: int = param(1, "Cores of one array task; its batches run on as "
+                               "many local workers.", low=1, high=1024)
+    mem_gb: float = param(0.0, "Memory of one array task (0: the partition's default).",
+                          unit="GB", low=0.0, high=100_000.0)
+    array_parallelism: int = param(64, "Most array tasks running at once; also sets the "
+                                   "automatic batch size.", low=1, high=100_000)
+    max_array_size: int = param(1000, "Most tasks in one job array (Slurm's MaxArraySize "
+                                "- 1); more tasks go into further arrays.", low=1,
+                                high=1_000_000)
+    batches_per_task: int = param(4, "Batches one array task runs, so that its start-up "
+                                  "(about 1 s) is spread over many runs.", low=1,
+                                  high=1_000_000)
+    account: str = param("", "Slurm account to charge (empty: the user's default).")
+    qos: str = param("", "Slurm quality of service (empty: the default).")
+    setup: list[str] = param([], "Shell lines run before each array task, e.g. "
+                             "module load commands.")
+    logs: str = param("slurm", "Folder inside the sweep directory for Slurm's logs, "
+                      "one attempt-N folder per submitting command.")
+
+
 @dataclass
 class LcsimConfig:
     study: str = param(
@@ -186,6 +224,7 @@ class LcsimConfig:
     productive: ProductiveConfig = field(default_factory=ProductiveConfig)
     docking: DockingConfig = field(default_factory=DockingConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    launcher: LauncherConfig = field(default_factory=LauncherConfig)
     replications: int = param(10, "Replications of the run (of each point in a sweep).",
                               low=1, high=1_000_000)
     seed: int = param(
@@ -209,3 +248,4 @@ def register_configs() -> None:
     store = ConfigStore.instance()
     store.store(name="lcsim_schema", node=LcsimConfig)
     store.store(group="scenario", name="base_scenario", node=ScenarioConfig)
+    store.store(group="launcher", name="base_launcher", node=LauncherConfig)

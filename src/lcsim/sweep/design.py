@@ -122,8 +122,8 @@ def command_line_axes(overrides: Sequence[str]) -> tuple[list[str], list[Axis]]:
     """Split ``lcsim run -m`` overrides into fixed overrides and grid axes.
 
     Raises:
-        LcsimError: For an interval sweep or a swept ``hydra.*`` or
-            ``sweep.*`` key.
+        LcsimError: For an interval sweep or a swept ``hydra.*``, ``sweep.*``
+            or ``launcher`` key.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -139,9 +139,9 @@ def command_line_axes(overrides: Sequence[str]) -> tuple[list[str], list[Axis]]:
             raise LcsimError(f"{override.input_line} is not allowed: lists, range() or "
                              "choice() sweeps (for a continuous range, declare it in "
                              "sweep.parameters with sweep=lhs)")
-        if key.startswith(("hydra.", "hydra/", "sweep")):
-            raise LcsimError(f"{override.input_line} is not allowed: one value (hydra.* "
-                             "and sweep.* keys are not swept)")
+        if key.startswith(("hydra.", "hydra/", "sweep", "launcher")):
+            raise LcsimError(f"{override.input_line} is not allowed: one value (hydra.*, "
+                             "sweep.* and launcher keys are not swept)")
         texts = list(override.sweep_string_iterator())
         values = [parser.parse_override(f"{key}={text}").value() for text in texts]
         axes.append(Axis(key, tuple(values), tuple(f"{key}={t}" for t in texts)))

@@ -1,8 +1,10 @@
 """Running a planned sweep to the end, resuming whatever an earlier attempt left.
 
 :func:`run_sweep` opens (or resumes) the sweep directory, times one run to
-estimate the whole, runs the missing runs in batches on local workers with a
-progress bar and ``status.json``, and writes the final tables.
+estimate the whole, runs the missing runs in batches through the config's
+launcher (local workers, or Slurm job arrays: :mod:`lcsim.sweep.slurm`) with a
+progress bar and ``status.json``, and writes the final tables, the same
+whatever the launcher.
 :func:`multirun` is ``lcsim run -m``: plan, check, run, and say how it went.
 """
 
@@ -16,11 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from lcsim.errors import LcsimError
 from lcsim.sweep.executor import (
     BatchReport,
+    Launcher,
+    LocalLauncher,
     batch_size,
     calibrate,
-    execute,
     make_batches,
     workers,
 )
@@ -69,22 +73,26 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
 
     Args:
         plan: A checked plan (:func:`lcsim.sweep.plan.plan_sweep`).
-        n_jobs: Worker processes (default: the config's ``n_jobs``; -1: all cores).
+        n_jobs: Worker processes of the local launcher (default: the config's
+            ``n_jobs``; -1: all cores).
         progress: Show a progress bar on a terminal.
         command: The command line, for the manifest.
 
     Raises:
         SweepChangedError: If ``plan.folder`` holds a different sweep.
+        LcsimError: If the launcher cannot start (before anything runs), or
+            Slurm refuses the jobs or stops answering.
     """
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     started = time.perf_counter()
     folder = plan.folder
+    launcher = choose_launcher(plan, n_jobs)
+    check_launch(plan, launcher)
     finished = open_folder(plan)
     missing = [r for r in plan.runs if (r.point, r.replicate) not in finished]
-    n_workers = workers(plan.n_jobs if n_jobs is None else n_jobs)
-    size = batch_size(len(missing), n_workers, plan.sweep.batch_size)
+    size = batch_size(len(missing), launcher.slots, plan.sweep.batch_size)
     batches = make_batches(plan, missing, size)
     replications = sorted({c.replications for c in plan.configs})
     log.info("sweep of %d point(s) x %s replication(s) = %d runs into %s",
@@ -93,10 +101,10 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
         log.info("resuming: %d run(s) done earlier, %d to run", len(finished), len(missing))
     if missing:
         one = calibrate(plan, missing[0])
-        log.info("%d run(s) in %d batch(es) of up to %d on %d worker(s); one run takes "
+        log.info("%d run(s) in %d batch(es) of up to %d on %s; one run takes "
                  "about %.2f s, so about %s of model time (plus the workers' start-up)",
-                 len(missing), len(batches), size, n_workers, one,
-                 _duration(one * len(missing) / n_workers))
+                 len(missing), len(batches), size, launcher.describe(), one,
+                 _duration(one * len(missing) / min(launcher.slots, len(batches))))
 
     counts = {"done": len(finished), "failed": 0}
     failed: list[str] = []
@@ -125,8 +133,8 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
 
     status("running")
     try:
-        with logging_redirect_tqdm():
-            execute(batches, folder, n_workers, on_report)
+        with logging_redirect_tqdm(loggers=[logging.getLogger("lcsim")]):
+            launcher.run(batches, folder, on_report)
     except BaseException:
         status("interrupted")
         raise
@@ -141,6 +149,28 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
     status("complete" if complete else "failed")
     report_precision(plan, summary)
     return SweepOutcome(folder, len(plan.runs), len(table), len(missing), failed)
+
+
+def choose_launcher(plan: Plan, n_jobs: int | None = None) -> Launcher:
+    """The launcher of ``plan.launcher.name``: local workers or Slurm job arrays."""
+    if plan.launcher.name == "slurm":
+        from lcsim.sweep.slurm import SlurmLauncher
+
+        return SlurmLauncher(plan.launcher)
+    return LocalLauncher(workers(plan.n_jobs if n_jobs is None else n_jobs))
+
+
+def check_launch(plan: Plan, launcher: Launcher) -> None:
+    """Refuse a sweep that cannot start here, before anything is written or submitted.
+
+    Raises:
+        LcsimError: The launcher cannot start (e.g. no Slurm for ``launcher=slurm``),
+            or Slurm jobs of an earlier attempt on this sweep still run.
+    """
+    from lcsim.sweep.slurm import refuse_running_jobs
+
+    launcher.check(plan.folder)
+    refuse_running_jobs(plan.folder)
 
 
 def report_precision(plan: Plan, summary: pd.DataFrame) -> None:
@@ -193,9 +223,16 @@ def multirun(overrides: list[str]) -> int:
         if unusable:
             return _error(unusable)
         try:
+            check_launch(plan, choose_launcher(plan))
+        except LcsimError as error:
+            return _error(str(error))
+        try:
             outcome = run_sweep(plan, command=["lcsim", "run", "-m", *overrides])
         except SweepChangedError as error:
             return _error(str(error), details=error.changes)
+        except LcsimError as error:
+            print(f"lcsim: error: {error}", file=sys.stderr)
+            return 1
     finally:
         root.removeHandler(handler)
         root.setLevel(level)

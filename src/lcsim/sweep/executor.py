@@ -4,7 +4,8 @@ The runs that are not done yet are cut into batches of many runs; a worker
 runs a whole batch and writes its files (:func:`lcsim.sweep.store.write_batch`)
 before it reports back, so results reach the disk as batches end and the
 parent holds only counts. :func:`run_batch` is the unit of work any launcher
-can call: the local joblib pool here, a Slurm array task later.
+calls: :class:`LocalLauncher` here (a joblib pool), and the Slurm array tasks
+of :class:`lcsim.sweep.slurm.SlurmLauncher`.
 
 A run that raises is recorded (``failed/RUN_ID.log`` with its overrides and
 traceback) and the batch goes on. Results do not depend on the number of
@@ -24,7 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -116,7 +117,7 @@ def run_batch(batch: Batch, folder: Path) -> BatchReport:
             result = simulate(config, seed, replicate=run.replicate)
         except Exception:  # noqa: BLE001 - a failing run is recorded, the rest go on
             failed.append(run.run_id)
-            write_failure(folder, run.run_id, _failure_text(batch, run, traceback.format_exc()))
+            write_failure(folder, run.run_id, failure_text(batch, run, traceback.format_exc()))
             status = "failed"
         else:
             status = "done"
@@ -137,7 +138,8 @@ def run_batch(batch: Batch, folder: Path) -> BatchReport:
     return BatchReport(batch.name, len(rows), tuple(failed), time.perf_counter() - started)
 
 
-def _failure_text(batch: Batch, run: Run, trace: str) -> str:
+def failure_text(batch: Batch, run: Run, trace: str) -> str:
+    """The log of a failed run: its id, point, seed, overrides, then ``trace``."""
     overrides = " ".join(batch.overrides[run.point]) or "(none: the base config)"
     return (f"run_id: {run.run_id}\npoint: {run.point}\nreplicate: {run.replicate}\n"
             f"spawn_key: {list(run.spawn_key)}\noverrides: {overrides}\n\n{trace}")
@@ -154,6 +156,44 @@ def execute(batches: list[Batch], folder: Path, n_workers: int,
             delayed(run_batch)(batch, folder) for batch in batches)
     for report in reports:
         on_report(report)
+
+
+class Launcher(Protocol):
+    """Where a sweep's batches run; :func:`lcsim.sweep.engine.run_sweep` drives it.
+
+    Attributes:
+        slots: Batches that run at once, for the automatic batch size and the
+            time estimate.
+    """
+
+    slots: int
+
+    def check(self, folder: Path) -> None:
+        """Refuse to start (a :class:`~lcsim.errors.LcsimError`) before anything runs."""
+
+    def describe(self) -> str:
+        """Where the batches will run, for the log: "2 local worker(s)"."""
+
+    def run(self, batches: list[Batch], folder: Path,
+            on_report: Callable[[BatchReport], None]) -> None:
+        """Run every batch, calling ``on_report`` as each one is written or failed."""
+
+
+class LocalLauncher:
+    """Batches on this machine: serially, or on a joblib pool of ``n_workers``."""
+
+    def __init__(self, n_workers: int) -> None:
+        self.slots = n_workers
+
+    def check(self, folder: Path) -> None:
+        """Nothing can stop local workers from starting."""
+
+    def describe(self) -> str:
+        return f"{self.slots} local worker(s)"
+
+    def run(self, batches: list[Batch], folder: Path,
+            on_report: Callable[[BatchReport], None]) -> None:
+        execute(batches, folder, self.slots, on_report)
 
 
 def calibrate(plan: Plan, run: Run) -> float:

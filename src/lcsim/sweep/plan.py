@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lcsim.config.compose import compose_config, config_dir
 from lcsim.config.params import describe
-from lcsim.config.schema import LcsimConfig, SweepConfig
+from lcsim.config.schema import LauncherConfig, LcsimConfig, SweepConfig
 from lcsim.config.validate import check_field, validate
 from lcsim.docking import COMMUNITY
 from lcsim.errors import ConfigError
@@ -37,7 +37,7 @@ from lcsim.sweep.design import Design, combine, command_line_axes, declared_desi
 #: Keys that change how a sweep runs or reports, not what it computes: left out
 #: of its identity.
 EXECUTION_KEYS = ("n_jobs", "figures", "sweep.batch_size", "sweep.key_outcomes",
-                  "sweep.ci_share")
+                  "sweep.ci_share", "launcher")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Plan:
         sweep: The ``sweep`` section of the config.
         seed: The root seed of the config composed without the swept values.
         n_jobs: Worker processes asked for (-1: all cores).
+        launcher: Where the batches run (``launcher.name``: local or slurm).
         design: The design points.
         configs: One validated config per point.
         runs: Points x replications, point by point.
@@ -81,6 +82,7 @@ class Plan:
     sweep: SweepConfig
     seed: int
     n_jobs: int
+    launcher: LauncherConfig
     design: Design
     configs: list[LcsimConfig]
     runs: list[Run]
@@ -118,6 +120,7 @@ def plan_sweep(overrides: list[str]) -> Plan:
     # The points are validated one by one; of the base, only what the sweep
     # itself reads (a swept scenario may make the base's own scenario invalid).
     sweep = sweep_section(composed)
+    launcher = launcher_section(composed)
     seed = int(composed.seed)
 
     groups = config_groups()
@@ -129,8 +132,8 @@ def plan_sweep(overrides: list[str]) -> Plan:
                               f"{COMMUNITY} in a sweep (point {point}); a docking study "
                               "runs with lcsim run experiment=NAME")
     runs = plan_runs(design, configs, sweep.common_random_numbers)
-    return Plan(folder, sweep, seed, int(composed.n_jobs), design, configs, runs,
-                sweep_identity(composed, design))
+    return Plan(folder, sweep, seed, int(composed.n_jobs), launcher, design, configs,
+                runs, sweep_identity(composed, design))
 
 
 def sweep_section(cfg: DictConfig) -> SweepConfig:
@@ -144,6 +147,19 @@ def sweep_section(cfg: DictConfig) -> SweepConfig:
         raise ConfigError("sweep.key_outcomes", unknown[0],
                           "outcome columns: " + ", ".join(OUTCOMES))
     return sweep
+
+
+def launcher_section(cfg: DictConfig) -> LauncherConfig:
+    """The ``launcher`` section of a composed config, checked against its declarations."""
+    launcher = OmegaConf.to_object(cfg.launcher)
+    for row in describe(LcsimConfig):
+        if row["name"].startswith("launcher."):
+            check_field(row["name"], getattr(launcher, row["name"].split(".", 1)[1]), row)
+    logs = launcher.logs
+    if not logs or "/" in logs or logs in (".", "..", "batches", "failed"):
+        raise ConfigError("launcher.logs", logs, "one folder name for Slurm's logs inside "
+                          "the sweep directory, other than batches and failed")
+    return launcher
 
 
 def point_configs(fixed: list[str], design: Design, groups: list[str]) -> list[LcsimConfig]:
