@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 def check_overrides(overrides: list[str], output: str = "run") -> str | None:
     """Compose and validate the config; return a one-line error or None.
 
-    Also checks that Hydra's ``hydra.<output>.dir`` can be created.
+    Also checks that Hydra's ``hydra.<output>.dir`` can be created, and that the
+    config declares no sweep (an experiment such as ``facilitation_cost`` runs
+    with ``-m``).
     """
     from omegaconf import open_dict
 
@@ -97,9 +99,14 @@ def check_overrides(overrides: list[str], output: str = "run") -> str | None:
         folder = str(cfg.hydra[output].dir)
         with open_dict(cfg):
             del cfg["hydra"]
-        validate(cfg)
+        config = validate(cfg)
     except Exception as error:  # noqa: BLE001 - every failure becomes one line
         return explain(error)
+    sweep = config.sweep
+    if sweep.parameters or sweep.design == "table" or sweep.adaptive.target:
+        source = next((o for o in overrides if o.startswith("experiment=")), "the config")
+        return (f"{source} declares a sweep (sweep.*): run it with lcsim run -m "
+                + " ".join(overrides))
     return check_folder(f"hydra.{output}.dir", folder)
 
 

@@ -124,6 +124,28 @@ DESIGNS = ("grid", "zip", "lhs", "sobol", "morris", "table")
 
 
 @dataclass
+class AdaptiveConfig:
+    """Adaptive replications of a sweep (lcsim.sweep.adaptive)."""
+
+    target: float = param(
+        0.0, "Largest allowed 95 % CI half-width of every key outcome at every point; "
+        "points get more replications until they meet it (0: off, replications fixed).",
+        low=0.0,
+    )
+    relative: bool = param(
+        False, "Read target as a share of the outcome's |mean| at the point, not in "
+        "the outcome's own units.",
+    )
+    max_replications: int = param(
+        100, "Most replications of one point in an adaptive sweep.", low=2, high=1_000_000,
+    )
+    max_runs: int = param(
+        0, "Most runs of a whole adaptive sweep (0: no limit beyond max_replications).",
+        low=0, high=100_000_000,
+    )
+
+
+@dataclass
 class SweepConfig:
     """How ``lcsim run -m`` builds its design points and runs them (lcsim.sweep)."""
 
@@ -161,6 +183,7 @@ class SweepConfig:
         0.1, "Warn when a key outcome's 95 % CI half-width exceeds this share of its "
         "mean at some point (0: never).", low=0.0, high=100.0,
     )
+    adaptive: AdaptiveConfig = field(default_factory=AdaptiveConfig)
 
 
 LAUNCHERS = ("local", "slurm")
@@ -225,7 +248,8 @@ class LcsimConfig:
     docking: DockingConfig = field(default_factory=DockingConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
     launcher: LauncherConfig = field(default_factory=LauncherConfig)
-    replications: int = param(10, "Replications of the run (of each point in a sweep).",
+    replications: int = param(10, "Replications of the run (of each point in a sweep; its first "
+                              "round with sweep.adaptive.target).",
                               low=1, high=1_000_000)
     seed: int = param(
         20221001, "Root seed; replication seeds are spawned from SeedSequence(seed).",

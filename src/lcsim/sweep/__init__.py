@@ -6,6 +6,8 @@
   out the runs and their seeds;
 * :mod:`lcsim.sweep.executor` runs batches of runs on worker processes;
 * :mod:`lcsim.sweep.store` writes the sweep directory and resumes it;
+* :mod:`lcsim.sweep.adaptive` adds rounds of replications until the key
+  outcomes meet a precision target or a budget is spent;
 * :mod:`lcsim.sweep.engine` ties them together for ``lcsim run -m``.
 """
 

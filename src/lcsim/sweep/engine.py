@@ -10,15 +10,18 @@ whatever the launcher.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from lcsim.errors import LcsimError
+from lcsim.sweep import adaptive
 from lcsim.sweep.executor import (
     BatchReport,
     Launcher,
@@ -36,6 +39,7 @@ from lcsim.sweep.store import (
     SweepChangedError,
     collect,
     finish,
+    finished_runs,
     open_folder,
     wide_intervals,
     write_status,
@@ -54,6 +58,8 @@ class SweepOutcome:
         done: Runs finished, in this attempt and earlier ones.
         ran: Runs attempted in this attempt.
         failed: Ids of the runs that failed in this attempt.
+        precision: Per point and key outcome, the precision an adaptive sweep
+            reached (``precision.csv``); None for a fixed sweep.
     """
 
     folder: Path
@@ -61,6 +67,7 @@ class SweepOutcome:
     done: int
     ran: int
     failed: list[str]
+    precision: pd.DataFrame | None = None
 
     @property
     def complete(self) -> bool:
@@ -70,6 +77,9 @@ class SweepOutcome:
 def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
               command: list[str] | None = None) -> SweepOutcome:
     """Run the runs of ``plan`` that are not done yet, and write the sweep's tables.
+
+    With ``sweep.adaptive.target`` set, rounds of further replications follow
+    (:mod:`lcsim.sweep.adaptive`) and ``plan.runs`` grows with them.
 
     Args:
         plan: A checked plan (:func:`lcsim.sweep.plan.plan_sweep`).
@@ -83,35 +93,91 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
         LcsimError: If the launcher cannot start (before anything runs), or
             Slurm refuses the jobs or stops answering.
     """
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
     started = time.perf_counter()
     folder = plan.folder
     launcher = choose_launcher(plan, n_jobs)
     check_launch(plan, launcher)
     finished = open_folder(plan)
-    missing = [r for r in plan.runs if (r.point, r.replicate) not in finished]
-    size = batch_size(len(missing), launcher.slots, plan.sweep.batch_size)
-    batches = make_batches(plan, missing, size)
-    replications = sorted({c.replications for c in plan.configs})
+    replications = sorted(set(plan.replications()))
     log.info("sweep of %d point(s) x %s replication(s) = %d runs into %s",
              len(plan.design), "/".join(map(str, replications)), len(plan.runs), folder)
-    if finished:
-        log.info("resuming: %d run(s) done earlier, %d to run", len(finished), len(missing))
-    if missing:
+    if plan.sweep.adaptive.target:
+        log.info("adaptive: more replications until every key outcome's 95 %% CI is "
+                 "within %s, up to %d per point%s", adaptive.target_text(plan.sweep.adaptive),
+                 plan.sweep.adaptive.max_replications,
+                 f" and {plan.sweep.adaptive.max_runs} in all"
+                 if plan.sweep.adaptive.max_runs else "")
+    earlier = sum((r.point, r.replicate) in finished for r in plan.runs)
+    if earlier:
+        log.info("resuming: %d run(s) done earlier, %d to run", earlier,
+                 len(plan.runs) - earlier)
+    ran, failed = run_missing(plan, finished, launcher, progress=progress)
+
+    precision = None
+    if plan.sweep.adaptive.target and not failed:
+        def next_round() -> list[str]:
+            nonlocal ran
+            more, round_failed = run_missing(plan, finished_runs(folder), launcher,
+                                             progress=progress, estimate=False)
+            ran += more
+            failed.extend(round_failed)
+            return round_failed
+
+        precision = adaptive.replicate_until_precise(plan, next_round)
+        if precision is not None:
+            adaptive.write_precision(folder, precision)
+
+    table = collect(plan)
+    complete = len(table) == len(plan.runs)
+    summary = finish(plan, table, complete=complete,
+                     command=command or ["lcsim", "run", "-m"],
+                     timings={"sweep": time.perf_counter() - started},
+                     **_adaptive_files(plan, precision))
+    write_status(folder, state="complete" if complete else "failed", runs=len(plan.runs),
+                 done=len(table), failed=len(failed),
+                 remaining=len(plan.runs) - len(table) - len(failed),
+                 elapsed_seconds=round(time.perf_counter() - started, 3), eta_seconds=0)
+    report_precision(plan, summary)
+    if precision is not None:
+        adaptive.report(plan, precision)
+    return SweepOutcome(folder, len(plan.runs), len(table), ran, failed, precision)
+
+
+def run_missing(plan: Plan, finished: set[tuple[int, int]], launcher: Launcher, *,
+                progress: bool = True, estimate: bool = True) -> tuple[int, list[str]]:
+    """Run the planned runs not in ``finished``, in batches, with progress and status.
+
+    Args:
+        plan: The plan whose runs to run.
+        finished: ``(point, replicate)`` of the runs done already.
+        launcher: Local workers or Slurm job arrays (:func:`choose_launcher`).
+        progress: Show a progress bar on a terminal.
+        estimate: Time one run first and log an estimate of the whole.
+
+    Returns:
+        How many runs were attempted, and the ids of those that failed.
+    """
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    folder = plan.folder
+    missing = [r for r in plan.runs if (r.point, r.replicate) not in finished]
+    done_before = len(plan.runs) - len(missing)
+    size = batch_size(len(missing), launcher.slots, plan.sweep.batch_size)
+    batches = make_batches(plan, missing, size)
+    if missing and estimate:
         one = calibrate(plan, missing[0])
         log.info("%d run(s) in %d batch(es) of up to %d on %s; one run takes "
                  "about %.2f s, so about %s of model time (plus the workers' start-up)",
                  len(missing), len(batches), size, launcher.describe(), one,
                  _duration(one * len(missing) / min(launcher.slots, len(batches))))
 
-    counts = {"done": len(finished), "failed": 0}
+    counts = {"done": done_before, "failed": 0}
     failed: list[str] = []
     clock = time.perf_counter()
 
     def status(state: str) -> None:
-        ran = counts["done"] - len(finished) + counts["failed"]
+        ran = counts["done"] - done_before + counts["failed"]
         left = len(missing) - ran
         elapsed = time.perf_counter() - clock
         eta = elapsed / ran * left if ran else None
@@ -120,7 +186,7 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
                      elapsed_seconds=round(elapsed, 3),
                      eta_seconds=None if eta is None else round(eta, 1))
 
-    bar = tqdm(total=len(plan.runs), initial=len(finished), unit="run", desc="sweep",
+    bar = tqdm(total=len(plan.runs), initial=done_before, unit="run", desc="sweep",
                disable=None if progress else True, file=sys.stderr)
 
     def on_report(report: BatchReport) -> None:
@@ -140,15 +206,18 @@ def run_sweep(plan: Plan, *, n_jobs: int | None = None, progress: bool = True,
         raise
     finally:
         bar.close()
+    return len(missing), failed
 
-    table = collect(plan)
-    complete = len(table) == len(plan.runs)
-    summary = finish(plan, table, complete=complete,
-                     command=command or ["lcsim", "run", "-m"],
-                     timings={"sweep": time.perf_counter() - started})
-    status("complete" if complete else "failed")
-    report_precision(plan, summary)
-    return SweepOutcome(folder, len(plan.runs), len(table), len(missing), failed)
+
+def _adaptive_files(plan: Plan, precision: pd.DataFrame | None) -> dict[str, Any]:
+    """The extra files and manifest entries of an adaptive sweep, for :func:`finish`."""
+    if precision is None:
+        return {}
+    settings = dataclasses.asdict(plan.sweep.adaptive)
+    points = precision.groupby("point")["stopped_by"].first()
+    return {"files": (adaptive.PRECISION,),
+            "details": {"adaptive": {**settings, "points_at_budget": int(
+                (points != "target").sum())}}}
 
 
 def choose_launcher(plan: Plan, n_jobs: int | None = None) -> Launcher:
@@ -241,8 +310,14 @@ def multirun(overrides: list[str]) -> int:
               f"tracebacks in {outcome.folder / FAILED}/; run the same command again to "
               "retry them", file=sys.stderr)
         return 1
+    precision = ""
+    if outcome.precision is not None:
+        points = outcome.precision.groupby("point")["stopped_by"].first()
+        precision = (f", precision reached in {outcome.folder / adaptive.PRECISION} "
+                     f"({(points != 'target').sum()} of {len(points)} point(s) stopped at "
+                     "the budget)")
     print(f"lcsim: {outcome.runs} runs in {outcome.folder / TABLE}, per point in "
-          f"{outcome.folder / SUMMARY}", file=sys.stderr)
+          f"{outcome.folder / SUMMARY}{precision}", file=sys.stderr)
     return 0
 
 

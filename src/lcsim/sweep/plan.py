@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lcsim.config.compose import compose_config, config_dir
 from lcsim.config.params import describe
-from lcsim.config.schema import LauncherConfig, LcsimConfig, SweepConfig
+from lcsim.config.schema import AdaptiveConfig, LauncherConfig, LcsimConfig, SweepConfig
 from lcsim.config.validate import check_field, validate
 from lcsim.docking import COMMUNITY
 from lcsim.errors import ConfigError
@@ -92,6 +92,13 @@ class Plan:
     def parameters(self) -> list[str]:
         return list(self.design.table.columns)
 
+    def replications(self) -> list[int]:
+        """Replications planned for each point, in point order."""
+        counts = [0] * len(self.design)
+        for run in self.runs:
+            counts[run.point] += 1
+        return counts
+
     def point_values(self, point: int) -> dict[str, Any]:
         """The swept values of one point, as plain Python values."""
         row = self.design.table.iloc[point]
@@ -131,6 +138,8 @@ def plan_sweep(overrides: list[str]) -> Plan:
             raise ConfigError("study", config.study,
                               f"{COMMUNITY} in a sweep (point {point}); a docking study "
                               "runs with lcsim run experiment=NAME")
+    if sweep.adaptive.target:
+        check_adaptive(sweep.adaptive, [c.replications for c in configs])
     runs = plan_runs(design, configs, sweep.common_random_numbers)
     return Plan(folder, sweep, seed, int(composed.n_jobs), launcher, design, configs,
                 runs, sweep_identity(composed, design))
@@ -141,7 +150,10 @@ def sweep_section(cfg: DictConfig) -> SweepConfig:
     sweep = OmegaConf.to_object(cfg.sweep)
     for row in describe(LcsimConfig):
         if row["name"].startswith("sweep."):
-            check_field(row["name"], getattr(sweep, row["name"].split(".", 1)[1]), row)
+            value = sweep
+            for part in row["name"].split(".")[1:]:
+                value = getattr(value, part)
+            check_field(row["name"], value, row)
     unknown = [name for name in sweep.key_outcomes if name not in OUTCOMES]
     if unknown:
         raise ConfigError("sweep.key_outcomes", unknown[0],
@@ -197,18 +209,44 @@ def _structural(override: Any, groups: list[str]) -> bool:
             or override.is_add() or override.is_force_add() or override.is_delete())
 
 
-def plan_runs(design: Design, configs: list[LcsimConfig], common: bool) -> list[Run]:
-    """Points x replications, with their seeds and ids, point by point."""
+def plan_runs(design: Design, configs: list[LcsimConfig], common: bool,
+              replications: list[int] | None = None) -> list[Run]:
+    """Points x replications, with their seeds and ids, point by point.
+
+    Args:
+        design: The design points.
+        configs: The config of each point.
+        common: Common random numbers (see the module docstring).
+        replications: Replications of each point (default: each config's
+            ``replications``); replicate r's seed and id do not depend on it.
+    """
+    if replications is None:
+        replications = [config.replications for config in configs]
     runs = []
     for point, config in enumerate(configs):
         values = json.dumps(dict(zip(design.table.columns, design.overrides[point],
                                      strict=True)), sort_keys=True)
-        for replicate in range(config.replications):
+        for replicate in range(replications[point]):
             key = (replicate,) if common else (point, replicate)
             fingerprint = seed_fingerprint(config.seed, key)
             digest = hashlib.sha256(f"{values}|{fingerprint}".encode()).hexdigest()
             runs.append(Run(digest[:16], point, replicate, key, fingerprint))
     return runs
+
+
+def check_adaptive(adaptive: AdaptiveConfig, replications: list[int]) -> None:
+    """Refuse adaptive settings that cannot work with the first round's replications."""
+    first = min(replications)
+    if first < 2:
+        raise ConfigError("replications", first, "at least 2 with sweep.adaptive.target "
+                          "(a confidence interval needs two runs)")
+    if adaptive.max_replications < max(replications):
+        raise ConfigError("sweep.adaptive.max_replications", adaptive.max_replications,
+                          f"at least replications ({max(replications)}), the first round")
+    if adaptive.max_runs and adaptive.max_runs < sum(replications):
+        raise ConfigError("sweep.adaptive.max_runs", adaptive.max_runs,
+                          f"0 or at least the first round's {sum(replications)} runs "
+                          "(points x replications)")
 
 
 def seed_fingerprint(seed: int, spawn_key: tuple[int, ...]) -> int:

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lcsim.errors import ResultsError
@@ -92,8 +93,13 @@ def open_folder(plan: Plan) -> set[tuple[int, int]]:
             path.unlink()
     for path in (folder / FAILED).glob("*.log"):
         path.unlink()
+    return finished_runs(folder)
+
+
+def finished_runs(folder: Path) -> set[tuple[int, int]]:
+    """``(point, replicate)`` of every run in the finished batches of a sweep directory."""
     done: set[tuple[int, int]] = set()
-    for path in batches.glob(f"*{ROWS_SUFFIX}"):
+    for path in (Path(folder) / BATCHES).glob(f"*{ROWS_SUFFIX}"):
         rows = pd.read_parquet(path, columns=["point", "replicate"])
         done.update(zip(rows["point"].tolist(), rows["replicate"].tolist(), strict=True))
     return done
@@ -128,13 +134,19 @@ def write_status(folder: Path, **status: Any) -> None:
 
 
 def collect(plan: Plan) -> pd.DataFrame:
-    """All finished runs' rows, ordered by point and replicate, typed as designed."""
+    """The finished runs' rows, ordered by point and replicate, typed as designed.
+
+    Only runs of the plan count: the batches of an adaptive sweep that was
+    interrupted may hold rows of a round the plan has not reached yet.
+    """
     frames = [pd.read_parquet(p) for p in sorted((plan.folder / BATCHES).glob(f"*{ROWS_SUFFIX}"))]
     frames = [f for f in frames if len(f)]
     columns = RUN_COLUMNS + plan.parameters + list(OUTCOMES)
     if not frames:
         return pd.DataFrame(columns=columns)
     table = pd.concat(frames, ignore_index=True)[columns]
+    counts = np.asarray(plan.replications())
+    table = table[table["replicate"].to_numpy() < counts[table["point"].to_numpy()]]
     table = table.sort_values(["point", "replicate"], kind="stable", ignore_index=True)
     for key, dtype in plan.design.table.dtypes.items():
         table[key] = table[key].astype(dtype)
@@ -159,8 +171,13 @@ def wide_intervals(summary: pd.DataFrame, outcomes: list[str], share: float
 
 
 def finish(plan: Plan, table: pd.DataFrame, *, complete: bool, timings: dict[str, float],
-           command: list[str]) -> pd.DataFrame:
+           command: list[str], files: tuple[str, ...] = (),
+           details: dict[str, Any] | None = None) -> pd.DataFrame:
     """Write the sweep's tables; the manifest last, and only if every run finished.
+
+    Args:
+        files, details: Further files written into the folder, and further
+            manifest entries (those of adaptive replications).
 
     Returns the per-point summary.
     """
@@ -178,12 +195,13 @@ def finish(plan: Plan, table: pd.DataFrame, *, complete: bool, timings: dict[str
     if not complete:
         return summary
     write_manifest(folder, plan.configs[0], timings=timings, command=command, files=[
-        IDENTITY, "design.csv", TABLE, SUMMARY, RUNLOG, BATCHES + "/"],
+        IDENTITY, "design.csv", TABLE, SUMMARY, RUNLOG, *files, BATCHES + "/"],
         extra={"seed": plan.seed, "points": len(plan.design),
-               "replications": sorted({c.replications for c in plan.configs}),
+               "replications": sorted(set(plan.replications())),
                "runs": len(plan.runs), "parameters": plan.parameters,
                "design": plan.sweep.design,
-               "common_random_numbers": plan.sweep.common_random_numbers})
+               "common_random_numbers": plan.sweep.common_random_numbers,
+               **(details or {})})
     return summary
 
 
