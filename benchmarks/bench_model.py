@@ -41,6 +41,7 @@ from pathlib import Path
 import mesa
 import networkx as nx
 import numpy as np
+from goals import check_repeats, conclude
 
 from lcsim import compose_config, simulate
 from lcsim.config.schema import LcsimConfig
@@ -359,8 +360,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--check", action="store_true", help="exit with status 1 when a goal is missed"
     )
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    check_repeats(parser, args)
     return args
 
 
@@ -369,9 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     measurements = measure(args.seed, args.repeats, write=not args.no_write)
-    print("\n".join(report(measurements)))
-    missed = not all(met for met, _ in measurements.goals())
-    return 1 if args.check and missed else 0
+    return conclude(report(measurements), measurements.goals(), args.check)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from goals import check_repeats, conclude
 
 from lcsim import compose_config, simulate
 from lcsim.config.validate import validate
@@ -251,8 +252,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--memory-child", type=int, metavar="REPLICATIONS",
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    check_repeats(parser, args)
     return args
 
 
@@ -265,9 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory_child(args.memory_child)
         return 0
     measurements = measure(args.repeats)
-    print("\n".join(report(measurements)))
-    missed = not all(met for met, _ in measurements.goals())
-    return 1 if args.check and missed else 0
+    return conclude(report(measurements), measurements.goals(), args.check)
 
 
 if __name__ == "__main__":
