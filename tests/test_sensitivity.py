@@ -159,3 +159,8 @@ def test_bad_input_ends_with_one_line_before_anything_runs(tmp_path, capsys, ove
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("lcsim: error: ") and message in err, err
     assert not folder.exists()
+
+
+def test_lcsim_run_refuses_the_stand_in(capsys):
+    assert main(["run", "model=ishigami"]) == 2
+    assert "lcsim sensitivity analysis=ishigami" in capsys.readouterr().err

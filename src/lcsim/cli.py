@@ -109,6 +109,9 @@ def check_overrides(overrides: list[str], output: str = "run") -> str | None:
         config = validate(cfg)
     except Exception as error:  # noqa: BLE001 - every failure becomes one line
         return explain(error)
+    if config.model != "community":
+        return (f"model={config.model} is not allowed in lcsim run: a stand-in for "
+                "sensitivity analyses (lcsim sensitivity analysis=ishigami)")
     sweep = config.sweep
     if sweep.parameters or sweep.design == "table" or sweep.adaptive.target:
         source = next((o for o in overrides if o.startswith("experiment=")), "the config")
