@@ -121,7 +121,7 @@ def test_failed_runs_are_recorded_and_retried_on_resume(tmp_path, finished, monk
                                                         capsys):
     import lcsim.sweep.executor as executor
 
-    real = executor.simulate
+    real = executor.final_outcomes
 
     def flaky(config, seed, *, replicate):
         if config.trust.loss == 0.3 and replicate == 1:
@@ -129,7 +129,7 @@ def test_failed_runs_are_recorded_and_retried_on_resume(tmp_path, finished, monk
         return real(config, seed, replicate=replicate)
 
     folder = tmp_path / "flaky"
-    monkeypatch.setattr(executor, "simulate", flaky)
+    monkeypatch.setattr(executor, "final_outcomes", flaky)
     assert sweep(folder, *GRID) == 1
     err = capsys.readouterr().err
     assert f"lcsim: error: 1 of 6 run(s) failed; tracebacks in {folder / 'failed'}/" in err
@@ -140,7 +140,7 @@ def test_failed_runs_are_recorded_and_retried_on_resume(tmp_path, finished, monk
     assert len(pd.read_parquet(folder / "sweep.parquet")) == 5
     assert json.loads((folder / "status.json").read_text())["state"] == "failed"
 
-    monkeypatch.setattr(executor, "simulate", real)
+    monkeypatch.setattr(executor, "final_outcomes", real)
     assert sweep(folder, *GRID) == 0
     assert not list((folder / "failed").glob("*.log"))
     assert (folder / "sweep.parquet").read_bytes() == (finished / "sweep.parquet").read_bytes()

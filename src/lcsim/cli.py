@@ -4,7 +4,8 @@
 runs the replications and writes the results into Hydra's run directory
 (``results/runs/DATE/TIME`` by default; ``hydra.run.dir=PATH`` to choose).
 ``lcsim run -m [key=a,b ...]`` runs a sweep through :mod:`lcsim.sweep`
-into Hydra's sweep directory. ``lcsim --version`` prints the version. Bad
+into Hydra's sweep directory. ``lcsim sensitivity analysis=NAME`` runs a
+sensitivity analysis (:mod:`lcsim.sensitivity`). ``lcsim --version`` prints the version. Bad
 input ends with one line on standard error that names the key, the value and
 what is allowed, and exit status 2, before any results directory is made.
 """
@@ -32,6 +33,7 @@ usage: lcsim run [key=value ...]      run the default study (scenario=clic_it)
        lcsim run -m key=a,b ...       a sweep: every combination of the listed values
        lcsim run -m sweep=lhs sweep.n=32  a sweep over a design in configs/sweep/
        lcsim run -m launcher=slurm key=a,b   the same sweep as Slurm job arrays
+       lcsim sensitivity analysis=sobol   sensitivity indices (configs/analysis/)
        lcsim --version
 
 Examples:
@@ -39,7 +41,8 @@ Examples:
   lcsim run scenario=single_lc engagement.participation_cost=0.6
   lcsim run experiment=no_facilitation hydra.run.dir=results/my_study
 Results land in results/runs/DATE/TIME unless hydra.run.dir says otherwise;
-a sweep in results/sweeps/DATE/TIME (hydra.sweep.dir=PATH to choose or resume).
+a sweep in results/sweeps/DATE/TIME (hydra.sweep.dir=PATH to choose or resume);
+an analysis in results/sensitivity/DATE/TIME (hydra.run.dir=PATH to reuse its runs).
 Hydra's own help: lcsim run --help"""
 
 # Hydra flags after which the arguments are not plain overrides to check.
@@ -59,9 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lcsim {__version__}")
         return 0
     command, rest = argv[0], argv[1:]
+    if command == "sensitivity":
+        from lcsim.sensitivity import sensitivity_command
+
+        return sensitivity_command(rest)
     if command != "run":
-        print(f"lcsim: error: unknown command {command!r}; allowed: run, --version",
-              file=sys.stderr)
+        print(f"lcsim: error: unknown command {command!r}; allowed: run, sensitivity, "
+              "--version", file=sys.stderr)
         return 2
     flags = [arg for arg in rest if arg in _HYDRA_FLAGS]
     overrides = [arg for arg in rest if arg not in _HYDRA_FLAGS]
@@ -102,6 +109,9 @@ def check_overrides(overrides: list[str], output: str = "run") -> str | None:
         config = validate(cfg)
     except Exception as error:  # noqa: BLE001 - every failure becomes one line
         return explain(error)
+    if config.model != "community":
+        return (f"model={config.model} is not allowed in lcsim run: a stand-in for "
+                "sensitivity analyses (lcsim sensitivity analysis=ishigami)")
     sweep = config.sweep
     if sweep.parameters or sweep.design == "table" or sweep.adaptive.target:
         source = next((o for o in overrides if o.startswith("experiment=")), "the config")

@@ -29,6 +29,7 @@ from lcsim.mechanisms.membership import Params as MembershipParams
 from lcsim.mechanisms.organisational_learning import Params as LearningParams
 from lcsim.mechanisms.platform import Params as PlatformParams
 from lcsim.mechanisms.trust import Params as TrustParams
+from lcsim.model.ishigami import Params as IshigamiParams
 
 
 @dataclass
@@ -224,8 +225,60 @@ class LauncherConfig:
                       "one attempt-N folder per submitting command.")
 
 
+METHODS = ("sobol", "morris", "fast", "rbd_fast", "delta", "pawn")
+
+
+@dataclass
+class AnalysisConfig:
+    """The problem and method of ``lcsim sensitivity`` (configs/analysis/, lcsim.sensitivity)."""
+
+    method: str = param(
+        "sobol", "Sensitivity method of SALib: Sobol (S1, ST, S2), Morris (mu_star, "
+        "sigma), FAST, RBD-FAST, delta or PAWN.", choices=METHODS,
+    )
+    n: int = param(
+        64, "Base sample size: N of sobol (rounded up to a power of 2), trajectories of "
+        "morris, points per parameter of fast, points of rbd_fast, delta and pawn.",
+        low=1, high=10_000_000,
+    )
+    parameters: dict[str, Any] = param(
+        {}, "Parameters in doubt by config path, each {low, high} (equal bounds: held "
+        "fixed) with optional integer: true and dist: uniform or loguniform, or "
+        "{values: [...]} (categorical, each value equally likely).",
+    )
+    outcomes: list[str] = param(
+        ["productive_share", "retention", "knowledge_mean", "innovations"],
+        "Outcomes analysed (time-series columns of community all).",
+    )
+    steps: list[int] = param(
+        [12, 24, 36, 48], "Months at which each outcome is analysed (empty for a scalar "
+        "stand-in model).", unit="month",
+    )
+    second_order: bool = param(False, "Sobol: second-order indices S2 too.")
+    levels: int = param(4, "Morris: grid levels (even).", low=2, high=1000)
+    sampler_seed: int | None = param(
+        None, "Seed of the sampler and of the bootstrap (null: the root seed).", low=0,
+    )
+    resamples: int = param(
+        100, "Bootstrap resamples of SALib's confidence intervals.", low=1, high=100_000,
+    )
+    conf_level: float = param(0.95, "Confidence level of the intervals.", low=0.5,
+                              high=0.999)
+    simulate: bool = param(
+        True, "Run the missing model runs; false analyses the runs stored in "
+        "hydra.run.dir only.",
+    )
+
+
+MODELS = ("community", "ishigami")
+
+
 @dataclass
 class LcsimConfig:
+    model: str = param(
+        "community", "Model the runs execute: the learning-community model, or the "
+        "Ishigami function, a stand-in with known sensitivity indices.", choices=MODELS,
+    )
     study: str = param(
         COMMUNITY, "What a run executes: the learning-community model, or a docking "
         "study of a canonical model (see experiments/README.md).",
@@ -246,7 +299,9 @@ class LcsimConfig:
     maturity: MaturityParams = field(default_factory=MaturityParams)
     productive: ProductiveConfig = field(default_factory=ProductiveConfig)
     docking: DockingConfig = field(default_factory=DockingConfig)
+    ishigami: IshigamiParams = field(default_factory=IshigamiParams)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     launcher: LauncherConfig = field(default_factory=LauncherConfig)
     replications: int = param(10, "Replications of the run (of each point in a sweep; its first "
                               "round with sweep.adaptive.target).",

@@ -2,9 +2,10 @@
 
 :func:`simulate` takes a config and a seed and returns the run's outcome
 tables; everything above it (the command line, sweeps, sensitivity analysis)
-calls it. :func:`run_replications` runs several replications whose seeds are
-spawned from one ``SeedSequence``, serially or on worker processes, with
-identical results either way.
+calls it, sweeps through :func:`final_outcomes`, which also runs the scalar
+stand-in models (``model=ishigami``). :func:`run_replications` runs several
+replications whose seeds are spawned from one ``SeedSequence``, serially or on
+worker processes, with identical results either way.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from omegaconf import DictConfig
 
 from lcsim.config.schema import LcsimConfig
 from lcsim.config.validate import validate
+from lcsim.model import ishigami
 from lcsim.model.knowledge import knowledge_level
 from lcsim.model.model import LearningCommunityModel
+from lcsim.model.outcomes import ALL, OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,26 @@ def simulate(
     companies.insert(0, "replicate", replicate)
     return RunResult(timeseries, companies, [time.perf_counter() - started], root,
                      [replicate])
+
+
+def outcome_names(config: LcsimConfig) -> tuple[str, ...]:
+    """The outcome columns one run of ``config.model`` reports."""
+    return ishigami.OUTCOMES if config.model == "ishigami" else OUTCOMES
+
+
+def final_outcomes(config: LcsimConfig, seed: np.random.SeedSequence, *,
+                   replicate: int = 0) -> tuple[dict[str, float], pd.DataFrame | None]:
+    """One run's final outcomes (of community ``all``) and its time series.
+
+    The scalar stand-in ``model=ishigami`` has no months: its time series is
+    None, and it draws no random numbers.
+    """
+    if config.model == "ishigami":
+        return ishigami.evaluate(config.ishigami), None
+    timeseries = simulate(config, seed, replicate=replicate).timeseries
+    final = timeseries[(timeseries["community"] == ALL)
+                       & (timeseries["step"] == timeseries["step"].max())]
+    return {name: final[name].item() for name in OUTCOMES}, timeseries
 
 
 def final_companies(model: LearningCommunityModel) -> pd.DataFrame:

@@ -148,12 +148,17 @@ def command_line_axes(overrides: Sequence[str]) -> tuple[list[str], list[Axis]]:
     return fixed, axes
 
 
-def declared_parameters(sweep: SweepConfig, groups: Sequence[str]) -> list[Parameter]:
-    """The parameters under ``sweep.parameters``, checked one by one.
+def declared_parameters(declared: Mapping[str, Any] | None, groups: Sequence[str], *,
+                        section: str = "sweep.parameters",
+                        fixed_allowed: bool = False) -> list[Parameter]:
+    """The parameters declared under ``section``, checked one by one.
 
     Args:
-        sweep: The sweep section of the config.
+        declared: The declarations by config path (``sweep.parameters``).
         groups: The config groups (``scenario``, ...), which may be swept too.
+        section: Where they are declared, for error messages.
+        fixed_allowed: Accept equal bounds (``low == high``): a parameter held
+            fixed, which the sensitivity analysis leaves out of its problem.
     """
     known = {row["name"] for row in describe(LcsimConfig)}
     known |= set(groups)
@@ -161,21 +166,22 @@ def declared_parameters(sweep: SweepConfig, groups: Sequence[str]) -> list[Param
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, Mapping) and set(node) & {"low", "high", "values"}:
-            found.append(_parameter(path, node, known))
+            found.append(_parameter(path, node, known, section, fixed_allowed))
             return
         if not isinstance(node, Mapping) or not node:
-            raise ConfigError(f"sweep.parameters.{path}", node,
+            raise ConfigError(f"{section}.{path}", node,
                               "a declaration {low: L, high: H} or {values: [...]}")
         for name, child in node.items():
             walk(child, f"{path}.{name}" if path else str(name))
 
-    for name, child in (sweep.parameters or {}).items():
+    for name, child in (declared or {}).items():
         walk(child, str(name))
     return found
 
 
-def _parameter(key: str, spec: Mapping[str, Any], known: set[str]) -> Parameter:
-    where = f"sweep.parameters.{key}"
+def _parameter(key: str, spec: Mapping[str, Any], known: set[str], section: str,
+               fixed_allowed: bool) -> Parameter:
+    where = f"{section}.{key}"
     if key not in known:
         close = difflib.get_close_matches(key, sorted(known), n=2, cutoff=0.75)
         hint = f"did you mean {' or '.join(close)}?" if close else "docs/ODD.md lists the keys"
@@ -201,8 +207,9 @@ def _parameter(key: str, spec: Mapping[str, Any], known: set[str]) -> Parameter:
         if not isinstance(bound, int | float) or isinstance(bound, bool) or not math.isfinite(
                 bound):
             raise ConfigError(f"{where}.{name}", bound, "a finite number")
-    if low >= high:
-        raise ConfigError(f"{where}.low", low, f"a number below {where}.high ({high})")
+    if low > high or (low == high and not fixed_allowed):
+        below = "at most" if fixed_allowed else "below"
+        raise ConfigError(f"{where}.low", low, f"a number {below} {where}.high ({high})")
     integer = spec.get("integer", False)
     if not isinstance(integer, bool):
         raise ConfigError(f"{where}.integer", integer, "true or false")
@@ -227,7 +234,7 @@ def declared_design(sweep: SweepConfig, groups: Sequence[str], seed: int) -> Des
     """
     if sweep.design == "table":
         return table_design(sweep.table, groups)
-    parameters = declared_parameters(sweep, groups)
+    parameters = declared_parameters(sweep.parameters, groups)
     method = sweep.design
     if method in ("grid", "zip"):
         for p in parameters:
@@ -245,14 +252,14 @@ def declared_design(sweep: SweepConfig, groups: Sequence[str], seed: int) -> Des
             rows = list(zip(*lists, strict=True)) if lists else [()]
         else:
             rows = list(itertools.product(*lists))
-        return _design([p.key for p in parameters], rows)
+        return design_of_rows([p.key for p in parameters], rows)
     if not parameters:
         raise ConfigError("sweep.parameters", {}, f"at least one parameter for a {method} "
                           "design")
     unit = _unit_sample(method, sweep, len(parameters),
                         seed if sweep.sampler_seed is None else sweep.sampler_seed)
     columns = [p.at(unit[:, j]) for j, p in enumerate(parameters)]
-    return _design([p.key for p in parameters], list(zip(*columns, strict=True)))
+    return design_of_rows([p.key for p in parameters], list(zip(*columns, strict=True)))
 
 
 def _unit_sample(method: str, sweep: SweepConfig, dimensions: int, seed: int) -> np.ndarray:
@@ -298,7 +305,7 @@ def table_design(path: str, groups: Sequence[str]) -> Design:
         column = frame.columns[frame.isna().any()][0]
         raise ConfigError("sweep.table", f"{path} column {column}", "no empty cells")
     rows = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
-    return _design(list(frame.columns), rows)
+    return design_of_rows(list(frame.columns), rows)
 
 
 def combine(axes: Sequence[Axis], declared: Design) -> Design:
@@ -321,7 +328,8 @@ def combine(axes: Sequence[Axis], declared: Design) -> Design:
     return Design(_table(keys, values, texts), overrides)
 
 
-def _design(keys: list[str], rows: list[tuple[Any, ...]]) -> Design:
+def design_of_rows(keys: list[str], rows: list[tuple[Any, ...]]) -> Design:
+    """The design of the given rows of values, one per point, keys in column order."""
     overrides = [[f"{k}={override_text(v)}" for k, v in zip(keys, row, strict=True)]
                  for row in rows]
     texts = [[o.split("=", 1)[1] for o in point] for point in overrides]

@@ -31,8 +31,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from lcsim.config.schema import LcsimConfig
-from lcsim.experiment.runner import simulate
-from lcsim.model.outcomes import ALL, OUTCOMES
+from lcsim.experiment.runner import final_outcomes
 from lcsim.sweep.plan import Plan, Run
 from lcsim.sweep.store import write_batch, write_failure
 
@@ -114,22 +113,20 @@ def run_batch(batch: Batch, folder: Path) -> BatchReport:
         began, clock = time.time(), time.perf_counter()
         try:
             seed = np.random.SeedSequence(config.seed, spawn_key=run.spawn_key)
-            result = simulate(config, seed, replicate=run.replicate)
+            outcomes, timeseries = final_outcomes(config, seed, replicate=run.replicate)
         except Exception:  # noqa: BLE001 - a failing run is recorded, the rest go on
             failed.append(run.run_id)
             write_failure(folder, run.run_id, failure_text(batch, run, traceback.format_exc()))
             status = "failed"
         else:
             status = "done"
-            timeseries = result.timeseries
-            final = timeseries[(timeseries["community"] == ALL)
-                               & (timeseries["step"] == timeseries["step"].max())]
             rows.append({"run_id": run.run_id, "point": run.point, "replicate": run.replicate,
                          "replicate_seed": run.replicate_seed, **batch.values[run.point],
-                         **{name: final[name].item() for name in OUTCOMES}})
-            timeseries.insert(0, "point", run.point)
-            timeseries.insert(0, "run_id", run.run_id)
-            series.append(timeseries)
+                         **outcomes})
+            if timeseries is not None:
+                timeseries.insert(0, "point", run.point)
+                timeseries.insert(0, "run_id", run.run_id)
+                series.append(timeseries)
         runlog.append({"run_id": run.run_id, "point": run.point, "replicate": run.replicate,
                        "status": status, "seconds": time.perf_counter() - clock,
                        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(began)),
@@ -202,7 +199,7 @@ def calibrate(plan: Plan, run: Run) -> float:
     seconds = []
     for _ in range(2):
         started = time.perf_counter()
-        simulate(config, np.random.SeedSequence(config.seed, spawn_key=run.spawn_key),
-                 replicate=run.replicate)
+        final_outcomes(config, np.random.SeedSequence(config.seed, spawn_key=run.spawn_key),
+                       replicate=run.replicate)
         seconds.append(time.perf_counter() - started)
     return min(seconds)

@@ -33,7 +33,6 @@ import pandas as pd
 from lcsim.errors import ResultsError
 from lcsim.experiment.store import MANIFEST, interval_table, write_manifest
 from lcsim.files import atomic_write, write_text
-from lcsim.model.outcomes import OUTCOMES
 from lcsim.sweep.plan import Plan, identity_changes
 
 IDENTITY = "sweep.json"
@@ -141,7 +140,7 @@ def collect(plan: Plan) -> pd.DataFrame:
     """
     frames = [pd.read_parquet(p) for p in sorted((plan.folder / BATCHES).glob(f"*{ROWS_SUFFIX}"))]
     frames = [f for f in frames if len(f)]
-    columns = RUN_COLUMNS + plan.parameters + list(OUTCOMES)
+    columns = RUN_COLUMNS + plan.parameters + list(plan.outcomes)
     if not frames:
         return pd.DataFrame(columns=columns)
     table = pd.concat(frames, ignore_index=True)[columns]
@@ -155,7 +154,7 @@ def collect(plan: Plan) -> pd.DataFrame:
 
 def point_summary(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     """Per point and outcome: the swept values, mean, SD, n and 95 % t-interval."""
-    long = table.melt(id_vars=["point"], value_vars=list(OUTCOMES), var_name="outcome")
+    long = table.melt(id_vars=["point"], value_vars=list(plan.outcomes), var_name="outcome")
     summary = interval_table(long, ["point", "outcome"])
     summary = summary.sort_values("point", kind="stable", ignore_index=True)
     values = plan.design.table.reset_index()

@@ -1,0 +1,384 @@
+"""A sensitivity analysis from problem to indices: sample, runs, outputs, indices.
+
+:func:`plan_analysis` composes the config (with ``analysis=NAME``), builds the
+problem and SALib's sample, and lays the sample rows out as the design points
+of a sweep whose directory is ``runs/`` inside the analysis directory; its
+runs go through the sweep machinery (:func:`lcsim.sweep.run_sweep`: batches,
+local or Slurm, replications, resume). :func:`analyse` then joins the runs'
+outcomes to the sample by run id and point, averages them over replications
+per sample row and writes the indices.
+
+Layout of the analysis directory (``hydra.run.dir``):
+
+* ``problem.json`` — the problem as analysed (parameters, fixed values, method,
+  base size, outcomes, months, the kind of interval);
+* ``sample.csv`` — one row per sample row (``point``): the parameter values
+  and, as ``PARAMETER:unit``, the unit-hypercube coordinates SALib analyses;
+* ``runs/`` — the sweep of the model runs (``sweep.parquet``, ``batches/``...);
+* ``outputs.csv`` — per point, month and outcome: mean over replications, SD, n;
+* ``indices.csv`` — ``outcome, step, parameter, parameter_2, index, value,
+  ci_low, ci_high, interval, includes_zero``;
+* ``indices.png``, ``sensitivity.log``, and ``manifest.json`` last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import open_dict
+
+from lcsim.config.compose import compose_config
+from lcsim.config.schema import LcsimConfig
+from lcsim.config.validate import validate
+from lcsim.docking import COMMUNITY
+from lcsim.errors import ConfigError, ResultsError
+from lcsim.experiment.store import write_manifest
+from lcsim.files import atomic_write, write_text
+from lcsim.model.outcomes import ALL
+from lcsim.sensitivity.methods import method_of
+from lcsim.sensitivity.problem import Problem, build_problem
+from lcsim.sweep.design import design_of_rows, override_text
+from lcsim.sweep.plan import (
+    Plan,
+    config_groups,
+    identity_changes,
+    launcher_section,
+    plan_runs,
+    point_configs,
+    sweep_identity,
+    sweep_section,
+)
+from lcsim.sweep.store import BATCHES, IDENTITY, ROWS_SUFFIX, SweepChangedError, collect
+
+log = logging.getLogger(__name__)
+
+RUNS = "runs"
+INDICES = "indices.csv"
+OUTPUTS = "outputs.csv"
+SAMPLE = "sample.csv"
+PROBLEM = "problem.json"
+FIGURE = "indices.png"
+#: Columns of ``indices.csv``.
+INDEX_COLUMNS = ["outcome", "step", "parameter", "parameter_2", "index", "value",
+                 "ci_low", "ci_high", "interval", "includes_zero"]
+
+
+class MissingOutputsError(ResultsError):
+    """Runs of the sample have no outputs, or NaN ones: the analysis cannot go on."""
+
+    def __init__(self, count: int, details: list[str]) -> None:
+        self.details = details
+        super().__init__(f"{count} run(s) of the sample have missing or NaN outputs; "
+                         "run the same command again to run them, or look at the "
+                         "model for NaN outcomes")
+
+
+@dataclass
+class Analysis:
+    """A planned sensitivity analysis.
+
+    Attributes:
+        folder: The analysis directory (``hydra.run.dir``).
+        config: The base config (the analysis section and the fixed values).
+        problem: What varies and what is analysed.
+        unit: SALib's sample in the unit hypercube, one row per point.
+        seed: Seed of the sampler and of the bootstrap.
+        plan: The sweep of the model runs, in ``folder / runs``.
+    """
+
+    folder: Path
+    config: LcsimConfig
+    problem: Problem
+    unit: np.ndarray
+    seed: int
+    plan: Plan
+
+
+def plan_analysis(overrides: list[str]) -> Analysis:
+    """Compose, check and sample the analysis of ``lcsim sensitivity OVERRIDES``.
+
+    Raises:
+        ConfigError, and Hydra's or OmegaConf's errors for overrides they
+        refuse; :func:`lcsim.config.compose.explain` makes one line of each.
+    """
+    composed = compose_config(overrides, return_hydra=True)
+    folder = Path(str(composed.hydra.run.dir))
+    with open_dict(composed):
+        del composed["hydra"]
+    config = validate(composed)
+    if config.study != COMMUNITY:
+        raise ConfigError("study", config.study, f"{COMMUNITY} in a sensitivity analysis")
+    groups = config_groups()
+    problem = build_problem(config, groups)
+    method = method_of(config.analysis)
+    seed = config.seed if config.analysis.sampler_seed is None else config.analysis.sampler_seed
+    unit = method.sample(problem.salib(), problem.n, config.analysis, seed)
+    columns = [p.at(unit[:, j]) for j, p in enumerate(problem.parameters)]
+    design = design_of_rows(problem.names, list(zip(*columns, strict=True)))
+
+    model_fixed = [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    fixed = model_fixed + [f"{key}={override_text(value)}"
+                           for key, value in problem.fixed.items()]
+    base = compose_config(fixed) if problem.fixed else composed
+    configs = point_configs(fixed, design, groups)
+    sweep = sweep_section(base)
+    runs = plan_runs(design, configs, sweep.common_random_numbers)
+    plan = Plan(folder / RUNS, sweep, int(base.seed), int(base.n_jobs),
+                launcher_section(base), design, configs, runs, sweep_identity(base, design))
+    return Analysis(folder, validate(base), problem, unit, seed, plan)
+
+
+def describe_size(analysis: Analysis) -> str:
+    """The size of the analysis in words: sample rows, replications, runs."""
+    problem, plan = analysis.problem, analysis.plan
+    replications = "/".join(map(str, sorted(set(plan.replications()))))
+    return (f"{problem.method} over {len(problem.parameters)} parameter(s), n={problem.n}: "
+            f"{len(plan.design)} sample rows x {replications} replication(s) = "
+            f"{len(plan.runs)} runs")
+
+
+def write_sample(analysis: Analysis) -> None:
+    """Write ``problem.json`` and ``sample.csv`` into the analysis directory."""
+    folder = analysis.folder
+    sample = analysis.plan.design.table.reset_index()
+    for j, name in enumerate(analysis.problem.names):
+        sample[f"{name}:unit"] = analysis.unit[:, j]
+    atomic_write(folder / SAMPLE, lambda tmp: sample.to_csv(tmp, index=False))
+    problem = {**analysis.problem.describe(), "seed": analysis.seed,
+               "interval": interval_note(analysis.config)}
+    write_text(folder / PROBLEM, json.dumps(problem, indent=1) + "\n")
+
+
+def interval_note(config: LcsimConfig) -> str:
+    """What the intervals of ``indices.csv`` are, in words."""
+    settings = config.analysis
+    return (f"bootstrap: SALib's {settings.conf_level:.0%} intervals from "
+            f"{settings.resamples} resamples of the sample rows (value +/- conf); they "
+            "overstate the scatter of scrambled Sobol' estimates and are indicative only "
+            "for FAST; 'none' where the method gives none")
+
+
+def check_stored(analysis: Analysis) -> None:
+    """Refuse to analyse stored runs of another problem (``analysis.simulate=false``).
+
+    Raises:
+        ResultsError: No runs are stored in the analysis directory.
+        SweepChangedError: The stored runs belong to another sample or config.
+    """
+    stored = analysis.plan.folder / IDENTITY
+    if not stored.is_file():
+        raise ResultsError(f"{analysis.folder} holds no runs of a sensitivity analysis; "
+                           "run it with analysis.simulate=true")
+    identity = json.loads(json.dumps(analysis.plan.identity))
+    changes = identity_changes(json.loads(stored.read_text(encoding="utf-8")), identity)
+    if changes:
+        raise SweepChangedError(analysis.plan.folder, changes)
+
+
+def run_outputs(analysis: Analysis) -> pd.DataFrame:
+    """Every planned run's outcomes at the analysed months, joined by run id.
+
+    Returns one row per run and month: ``run_id, point, replicate, step`` and
+    the outcomes (``step`` empty for a scalar stand-in).
+
+    Raises:
+        MissingOutputsError: Runs without outputs or with NaN ones, listed with
+            their parameter values.
+    """
+    plan, problem = analysis.plan, analysis.problem
+    planned = pd.DataFrame([(r.run_id, r.point, r.replicate) for r in plan.runs],
+                           columns=["run_id", "point", "replicate"])
+    outcomes = list(problem.outcomes)
+    if problem.steps:
+        frames = [pd.read_parquet(path, columns=["run_id", "step", *outcomes], filters=[
+                      ("community", "==", ALL), ("step", "in", list(problem.steps))])
+                  for path in sorted((plan.folder / BATCHES).glob("*.timeseries.parquet"))
+                  if (plan.folder / BATCHES / path.name.replace(
+                      ".timeseries.parquet", ROWS_SUFFIX)).is_file()]
+        found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["run_id", "step", *outcomes])
+        expected = planned.merge(pd.DataFrame({"step": problem.steps}), how="cross")
+        table = expected.merge(found, on=["run_id", "step"], how="left")
+    else:
+        found = collect(plan)[["run_id", *outcomes]]
+        table = planned.merge(found, on="run_id", how="left")
+        table.insert(3, "step", pd.array([pd.NA] * len(table), dtype="Int64"))
+
+    bad = table[table[outcomes].isna().any(axis=1)]
+    if len(bad):
+        runs = bad.drop_duplicates("run_id")
+        details = [f"run {row.run_id} (point {row.point}, replicate {row.replicate}): "
+                   + " ".join(f"{k}={v}" for k, v in plan.point_values(row.point).items())
+                   for row in runs.head(20).itertuples()]
+        if len(runs) > 20:
+            details.append(f"... and {len(runs) - 20} more")
+        raise MissingOutputsError(len(runs), details)
+    return table
+
+
+def point_outputs(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Per point, month and outcome: mean over replications, SD and n."""
+    long = table.melt(id_vars=["point", "step"], value_vars=outcomes, var_name="outcome")
+    grouped = long.groupby(["point", "step", "outcome"], dropna=False, sort=True)["value"]
+    return grouped.agg(mean="mean", sd="std", replications="count").reset_index()
+
+
+def sensitivity_indices(analysis: Analysis, outputs: pd.DataFrame) -> pd.DataFrame:
+    """``indices.csv``: every index of every outcome at every month, tidy.
+
+    An outcome that does not vary over the sample at a month has no indices (a
+    logged warning); SALib's warnings are logged with the outcome and month.
+    """
+    problem = analysis.problem
+    method = method_of(analysis.config.analysis)
+    points = len(analysis.plan.design)
+    rows: list[dict[str, Any]] = []
+    for (outcome, step), group in outputs.groupby(["outcome", "step"], dropna=False,
+                                                  sort=False):
+        where = outcome if pd.isna(step) else f"{outcome} at month {step}"
+        y = group.set_index("point")["mean"].reindex(range(points)).to_numpy(float)
+        if np.ptp(y) == 0:
+            log.warning("%s is %g at every sample row: no indices", where, y[0])
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = method.analyse(problem.salib(), analysis.unit, y,
+                                    analysis.config.analysis, analysis.seed)
+        for warning in caught:
+            log.warning("%s: SALib: %s", where, str(warning.message).splitlines()[0])
+        for row in method.rows(problem.names, result):
+            rows.append({"outcome": outcome, "step": step, **row})
+    table = pd.DataFrame(rows, columns=["outcome", "step", "parameter", "parameter_2",
+                                        "index", "value", "conf"])
+    table["step"] = table["step"].astype("Int64")
+    table["ci_low"] = table["value"] - table["conf"]
+    table["ci_high"] = table["value"] + table["conf"]
+    table["interval"] = np.where(table["conf"].notna(), "bootstrap", "none")
+    table["includes_zero"] = pd.array(
+        [pd.NA if pd.isna(c) else bool(lo <= 0 <= hi) for c, lo, hi in
+         zip(table["conf"], table["ci_low"], table["ci_high"], strict=True)], dtype="boolean")
+    order = {name: i for i, name in enumerate(problem.outcomes)}
+    table = table.sort_values(["outcome", "step"], key=lambda c: c.map(order)
+                              if c.name == "outcome" else c, kind="stable", ignore_index=True)
+    return table[INDEX_COLUMNS]
+
+
+def analyse(analysis: Analysis, *, command: list[str],
+            timings: dict[str, float] | None = None) -> pd.DataFrame:
+    """Join the runs to the sample, compute the indices, write them; return them."""
+    from lcsim.sensitivity.figures import plot_indices
+
+    started = time.perf_counter()
+    folder, problem = analysis.folder, analysis.problem
+    outputs = point_outputs(run_outputs(analysis), list(problem.outcomes))
+    atomic_write(folder / OUTPUTS, lambda tmp: outputs.to_csv(tmp, index=False))
+    indices = sensitivity_indices(analysis, outputs)
+    atomic_write(folder / INDICES, lambda tmp: indices.to_csv(tmp, index=False))
+    files = [PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES]
+    if analysis.config.figures and len(indices):
+        files.append(plot_indices(indices, folder / FIGURE).name)
+    write_manifest(folder, analysis.config, files=files, command=command,
+                   timings={**(timings or {}), "analysis": time.perf_counter() - started},
+                   extra={"method": problem.method, "n": problem.n,
+                          "parameters": problem.names, "fixed": problem.fixed,
+                          "runs": len(analysis.plan.runs),
+                          "interval": interval_note(analysis.config)})
+    return indices
+
+
+#: Where an analysis lands unless ``hydra.run.dir`` says otherwise.
+DEFAULT_DIR = "results/sensitivity/${now:%Y-%m-%d}/${now:%H-%M-%S}"
+
+
+def sensitivity_command(overrides: list[str]) -> int:
+    """``lcsim sensitivity analysis=NAME [overrides]``: the exit status.
+
+    Bad input ends with one line on standard error and status 2 before
+    anything runs; failed runs give status 1 (run the command again to retry
+    them and finish the analysis). The same command with the same
+    ``hydra.run.dir`` reuses the runs already done.
+    """
+    from lcsim.cli import check_folder
+    from lcsim.config.compose import explain
+    from lcsim.errors import LcsimError
+    from lcsim.sweep.engine import check_launch, choose_launcher, run_sweep
+
+    if not any(o.startswith("hydra.run.dir=") for o in overrides):
+        overrides = [*overrides, f"hydra.run.dir={DEFAULT_DIR}"]
+    command = ["lcsim", "sensitivity", *overrides]
+    root = logging.getLogger("lcsim")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s][lcsim][%(levelname)s] - %(message)s"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    file_handler = None
+    try:
+        try:
+            analysis = plan_analysis(overrides)
+        except Exception as error:  # noqa: BLE001 - every failure becomes one line
+            return _error(explain(error))
+        unusable = check_folder("hydra.run.dir", str(analysis.folder))
+        if unusable:
+            return _error(unusable)
+        simulate = analysis.config.analysis.simulate
+        try:
+            if simulate:
+                check_launch(analysis.plan, choose_launcher(analysis.plan))
+            else:
+                check_stored(analysis)
+        except SweepChangedError as error:
+            return _error(str(error), error.changes)
+        except LcsimError as error:
+            return _error(str(error))
+
+        analysis.folder.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(analysis.folder / "sensitivity.log")
+        file_handler.setFormatter(handler.formatter)
+        root.addHandler(file_handler)
+        log.info("sensitivity analysis: %s into %s", describe_size(analysis), analysis.folder)
+        write_sample(analysis)
+        started = time.perf_counter()
+        if simulate:
+            try:
+                outcome = run_sweep(analysis.plan, command=command)
+            except SweepChangedError as error:
+                return _error(str(error), error.changes)
+            except LcsimError as error:
+                return _error(str(error), status=1)
+            if outcome.failed:
+                return _error(f"{len(outcome.failed)} of {outcome.ran} run(s) failed; "
+                              f"tracebacks in {outcome.folder / 'failed'}/; run the same "
+                              "command again to retry them and finish the analysis",
+                              status=1)
+        try:
+            indices = analyse(analysis, command=command,
+                              timings={"runs": time.perf_counter() - started})
+        except MissingOutputsError as error:
+            return _error(str(error), error.details, status=1)
+    finally:
+        root.removeHandler(handler)
+        if file_handler is not None:
+            root.removeHandler(file_handler)
+            file_handler.close()
+        root.setLevel(level)
+    print(f"lcsim: {len(indices)} indices in {analysis.folder / INDICES} "
+          f"({interval_note(analysis.config).split(':')[0]} intervals)", file=sys.stderr)
+    return 0
+
+
+def _error(line: str, details: list[str] | None = None, status: int = 2) -> int:
+    print(f"lcsim: error: {line}", file=sys.stderr)
+    for detail in details or []:
+        print(f"  {detail}", file=sys.stderr)
+    return status
