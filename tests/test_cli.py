@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,23 @@ def test_manifest_command_can_be_run_again(tmp_path):
                  f"hydra.run.dir={out}"]) == 0
     command = json.loads((out / "manifest.json").read_text())["command"]
     assert command[:3] == ["lcsim", "run", "scenario=tiny"]
+
+
+def test_a_mistyped_section_gets_a_suggestion(capsys):
+    assert main(["run", "facilitaton.capacity=3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "lcsim: error: facilitaton: unknown key; did you mean facilitation?")
+
+
+def test_new_result_files_are_readable_by_others_as_the_umask_allows(tmp_path):
+    from lcsim.files import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "shared.txt", "x")
+        os.umask(0o077)
+        write_text(tmp_path / "private.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "shared.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600

@@ -146,12 +146,20 @@ BAD_DESIGNS = [
      "a readable CSV file"),
     (["sweep=lhs", "trust.loss=0.1,2.0"], "trust.loss=2.0", "a number from 0 to 1"),
     (["sweep=lhs", "sweep.parameters.engagement.participation_cost.high=200"],
-     "engagement.participation_cost=", "a number from 0 to 100"),
+     "sweep.parameters.engagement.participation_cost.high=200",
+     "within engagement.participation_cost's own range (0.0 to 100.0)"),
+    # Refused from the declared bound, not from whichever point happens to be drawn.
+    (["sweep=lhs", "+sweep.parameters.trust.loss={low:0.1,high:1.05}"],
+     "sweep.parameters.trust.loss.high=1.05", "within trust.loss's own range"),
+    (["trust.loss=range(0.3,0.1,0.1)"], "trust.loss=range(0.3,0.1,0.1) is not allowed",
+     "at least one value"),
+    (["facilitation.capacity=range(0,0)"], "facilitation.capacity=range(0,0)",
+     "at least one value"),
     (["sweep=lhs", "engagement.participation_cost=0.1,0.2"], "engagement.participation_cost",
      "not both"),
     (["seed=interval(0,1)"], "seed=interval(0,1) is not allowed", "sweep.parameters"),
     (["sweep.n=2,4"], "sweep.n=2,4 is not allowed", "not swept"),
-    (["study=march1991,community"], "study='march1991'", "community in a sweep"),
+    (["study=march1991,community"], "study='march1991'", "lcsim run experiment=march1991"),
 ]
 
 

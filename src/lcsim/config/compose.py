@@ -103,6 +103,9 @@ def _closest_keys(key: str) -> str:
     from lcsim.config.schema import LcsimConfig
 
     names = sorted({row["name"].split("[")[0] for row in describe(LcsimConfig)})
+    if "." not in key:
+        # A mistyped section: suggest among sections and top-level keys.
+        names = sorted({name.split(".")[0] for name in names})
     close = difflib.get_close_matches(key, names, n=2, cutoff=0.75)
     if close:
         return "did you mean " + " or ".join(close) + "?"

@@ -143,6 +143,9 @@ def command_line_axes(overrides: Sequence[str]) -> tuple[list[str], list[Axis]]:
             raise LcsimError(f"{override.input_line} is not allowed: one value (hydra.*, "
                              "sweep.* and launcher keys are not swept)")
         texts = list(override.sweep_string_iterator())
+        if not texts:
+            raise LcsimError(f"{override.input_line} is not allowed: a sweep with at least "
+                             "one value (this one is empty)")
         values = [parser.parse_override(f"{key}={text}").value() for text in texts]
         axes.append(Axis(key, tuple(values), tuple(f"{key}={t}" for t in texts)))
     return fixed, axes
@@ -221,7 +224,20 @@ def _parameter(key: str, spec: Mapping[str, Any], known: set[str], section: str,
     if dist == "loguniform" and (integer or low <= 0):
         raise ConfigError(f"{where}.low", low,
                           "a number above 0 for a loguniform (and not integer) parameter")
+    _check_within_declared_range(key, where, low, high)
     return Parameter(key, low=low, high=high, integer=integer, dist=dist)
+
+
+def _check_within_declared_range(key: str, where: str, low: float, high: float) -> None:
+    """Refuse bounds outside what the config key itself allows, whatever is drawn."""
+    row = next((r for r in describe(LcsimConfig) if r["name"] == key), None)
+    if row is None:
+        return
+    allowed = f"within {key}'s own range ({row['low']} to {row['high']})"
+    if row["low"] is not None and low < row["low"]:
+        raise ConfigError(f"{where}.low", low, allowed.replace("None", "no bound"))
+    if row["high"] is not None and high > row["high"]:
+        raise ConfigError(f"{where}.high", high, allowed.replace("None", "no bound"))
 
 
 def declared_design(sweep: SweepConfig, groups: Sequence[str], seed: int) -> Design:

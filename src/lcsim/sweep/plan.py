@@ -142,8 +142,9 @@ def plan_sweep(overrides: list[str]) -> Plan:
     for point, config in enumerate(configs):
         if config.study != COMMUNITY:
             raise ConfigError("study", config.study,
-                              f"{COMMUNITY} in a sweep (point {point}); a docking study "
-                              "runs with lcsim run experiment=NAME")
+                              f"the learning-community model ({COMMUNITY}) in a sweep "
+                              f"(point {point}); a docking study runs once, with "
+                              f"lcsim run experiment={config.study}")
     if sweep.adaptive.target:
         check_adaptive(sweep.adaptive, [c.replications for c in configs])
     runs = plan_runs(design, configs, sweep.common_random_numbers)
