@@ -28,6 +28,7 @@ import logging
 import sys
 import time
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from omegaconf import open_dict
 from lcsim.config.compose import compose_config
 from lcsim.config.schema import LcsimConfig
 from lcsim.config.validate import validate
+from lcsim.console import command_log
+from lcsim.console import error as _error
 from lcsim.docking import COMMUNITY
 from lcsim.errors import ConfigError, ResultsError
 from lcsim.experiment.store import write_manifest
@@ -316,14 +319,7 @@ def sensitivity_command(overrides: list[str]) -> int:
         overrides = [*overrides, f"hydra.run.dir={DEFAULT_DIR}"]
     command = ["lcsim", "sensitivity", *overrides]
     root = logging.getLogger("lcsim")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("[%(asctime)s][lcsim][%(levelname)s] - %(message)s"))
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    file_handler = None
-    try:
+    with command_log() as handler, ExitStack() as cleanup:
         try:
             analysis = plan_analysis(overrides)
         except Exception as error:  # noqa: BLE001 - every failure becomes one line
@@ -346,6 +342,8 @@ def sensitivity_command(overrides: list[str]) -> int:
         file_handler = logging.FileHandler(analysis.folder / "sensitivity.log")
         file_handler.setFormatter(handler.formatter)
         root.addHandler(file_handler)
+        cleanup.callback(file_handler.close)
+        cleanup.callback(root.removeHandler, file_handler)
         log.info("sensitivity analysis: %s into %s", describe_size(analysis), analysis.folder)
         write_sample(analysis)
         started = time.perf_counter()
@@ -366,19 +364,8 @@ def sensitivity_command(overrides: list[str]) -> int:
                               timings={"runs": time.perf_counter() - started})
         except MissingOutputsError as error:
             return _error(str(error), error.details, status=1)
-    finally:
-        root.removeHandler(handler)
-        if file_handler is not None:
-            root.removeHandler(file_handler)
-            file_handler.close()
-        root.setLevel(level)
     print(f"lcsim: {len(indices)} indices in {analysis.folder / INDICES} "
           f"({interval_note(analysis.config).split(':')[0]} intervals)", file=sys.stderr)
     return 0
 
 
-def _error(line: str, details: list[str] | None = None, status: int = 2) -> int:
-    print(f"lcsim: error: {line}", file=sys.stderr)
-    for detail in details or []:
-        print(f"  {detail}", file=sys.stderr)
-    return status

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from lcsim.console import command_log
+from lcsim.console import error as _error
 from lcsim.errors import LcsimError
 from lcsim.sweep import adaptive
 from lcsim.sweep.executor import (
@@ -276,14 +278,7 @@ def multirun(overrides: list[str]) -> int:
     from lcsim.cli import check_folder
     from lcsim.config.compose import explain
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s][lcsim][%(levelname)s] - %(message)s"))
-    root = logging.getLogger("lcsim")
-    root.addHandler(handler)
-    level = root.level
-    root.setLevel(logging.INFO)
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
+    with command_log():
         try:
             plan = plan_sweep(overrides)
         except Exception as error:  # noqa: BLE001 - every failure becomes one line
@@ -300,16 +295,11 @@ def multirun(overrides: list[str]) -> int:
         except SweepChangedError as error:
             return _error(str(error), details=error.changes)
         except LcsimError as error:
-            print(f"lcsim: error: {error}", file=sys.stderr)
-            return 1
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+            return _error(str(error), status=1)
     if outcome.failed:
-        print(f"lcsim: error: {len(outcome.failed)} of {outcome.ran} run(s) failed; "
-              f"tracebacks in {outcome.folder / FAILED}/; run the same command again to "
-              "retry them", file=sys.stderr)
-        return 1
+        return _error(f"{len(outcome.failed)} of {outcome.ran} run(s) failed; tracebacks in "
+                      f"{outcome.folder / FAILED}/; run the same command again to retry them",
+                      status=1)
     precision = ""
     if outcome.precision is not None:
         points = outcome.precision.groupby("point")["stopped_by"].first()
@@ -321,8 +311,3 @@ def multirun(overrides: list[str]) -> int:
     return 0
 
 
-def _error(line: str, details: list[str] | None = None) -> int:
-    print(f"lcsim: error: {line}", file=sys.stderr)
-    for detail in details or []:
-        print(f"  {detail}", file=sys.stderr)
-    return 2
