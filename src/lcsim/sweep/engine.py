@@ -254,10 +254,10 @@ def report_precision(plan: Plan, summary: pd.DataFrame) -> None:
         return
     first = wide.iloc[0]
     half = (first["ci95_high"] - first["ci95_low"]) / 2
-    log.warning("%d of %d key-outcome intervals are wider than +/-%g of their mean (e.g. "
+    log.warning("%d of %d key-outcome intervals are wider than +/-%g %% of their mean (e.g. "
                 "point %d %s: %.3g +/- %.3g); more replications would narrow them",
                 len(wide), int(summary["outcome"].isin(plan.sweep.key_outcomes).sum()),
-                share, first["point"], first["outcome"], first["mean"], half)
+                100 * share, first["point"], first["outcome"], first["mean"], half)
 
 
 def _duration(seconds: float) -> str:
