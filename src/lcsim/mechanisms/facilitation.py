@@ -130,21 +130,31 @@ def spend_effort(
         Newcomers to welcome, whether there is a boundary object, and ties
         to broker, per community.
     """
-    n = len(budget)
-    welcomes = np.zeros(n, dtype=np.int64)
-    boundary = np.zeros(n, dtype=bool)
-    brokers = np.zeros(n, dtype=np.int64)
-    for c in range(n):
-        left = float(budget[c])
-        while welcomes[c] < waiting[c] and left >= params.welcome_cost:
-            welcomes[c] += 1
-            left -= params.welcome_cost
-        if left >= params.boundary_cost:
-            boundary[c] = True
-            left -= params.boundary_cost
-        while left >= params.broker_cost and params.broker_cost > 0 and engaged[c] > 2:
-            brokers[c] += 1
-            left -= params.broker_cost
+    welcome_cost, boundary_cost, broker_cost = (
+        params.welcome_cost, params.boundary_cost, params.broker_cost
+    )
+    welcomes, boundary, brokers = [], [], []
+    # Python numbers: the same arithmetic as on numpy scalars, without their cost.
+    for left, n_waiting, n_engaged in zip(np.asarray(budget, dtype=float).tolist(),
+                                          np.asarray(waiting).tolist(),
+                                          np.asarray(engaged).tolist(), strict=True):
+        welcomed = 0
+        while welcomed < n_waiting and left >= welcome_cost:
+            welcomed += 1
+            left -= welcome_cost
+        has_boundary = left >= boundary_cost
+        if has_boundary:
+            left -= boundary_cost
+        brokered = 0
+        while left >= broker_cost and broker_cost > 0 and n_engaged > 2:
+            brokered += 1
+            left -= broker_cost
+        welcomes.append(welcomed)
+        boundary.append(has_boundary)
+        brokers.append(brokered)
+    welcomes = np.array(welcomes, dtype=np.int64)
+    boundary = np.array(boundary, dtype=bool)
+    brokers = np.array(brokers, dtype=np.int64)
     return welcomes, boundary, brokers
 
 

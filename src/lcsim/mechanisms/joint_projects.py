@@ -50,6 +50,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -127,6 +128,7 @@ def assemble_team(
     collaborators: Mapping[int, set[int]],
     params: Params,
     rng: np.random.Generator,
+    experienced: AbstractSet[int] | None = None,
 ) -> list[int]:
     """Fill a team's slots with incumbents, repeat ties and newcomers.
 
@@ -138,6 +140,8 @@ def assemble_team(
         collaborators: Past collaborators of each member.
         params: Team size and Guimerà's p and q.
         rng: The model's generator.
+        experienced: ``set(incumbents)``, when the caller already has it (a
+            community's teams share their candidates).
 
     Returns:
         The team, initiator first; shorter than ``team_size`` when the
@@ -150,7 +154,8 @@ def assemble_team(
         value = next(block, None)
         return rng.random() if value is None else value
 
-    experienced = set(incumbents)
+    if experienced is None:
+        experienced = set(incumbents)
     team = [initiator]
     on_team = {initiator}
     left = [len(incumbents), len(newcomers)]
@@ -267,10 +272,11 @@ def start_projects(model: LearningCommunityModel, p: Params) -> None:
         experienced = members["incumbent"][pool]
         incumbents, newcomers = pool[experienced].tolist(), pool[~experienced].tolist()
         candidates = pool.tolist()
+        experienced_set = set(incumbents)
         for _ in range(int(wanted[c])):
             initiator = candidates[int(rng.random() * len(candidates))]
             team = assemble_team(initiator, incumbents, newcomers, model.collaborators,
-                                 p, rng)
+                                 p, rng, experienced_set)
             model.projects.append(
                 Project(int(c), np.array(team), model.steps, model.steps + p.duration)
             )

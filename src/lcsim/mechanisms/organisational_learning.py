@@ -220,11 +220,22 @@ def mutual_learning(
         rng: The model's generator.
     """
     n_targets, n_uncertain = _count_draws(beliefs, staff, owners, codes)
-    socialising = rng.random(n_targets)
-    acting = rng.random(n_uncertain)
+    socialising = _uniforms(rng, n_targets)
+    acting = _uniforms(rng, n_uncertain)
     votes = _act_vote_and_socialise(beliefs, staff, owners, codes, codes @ reality, reality,
                                     acting, socialising, socialisation)
     adopt_majority(codes, votes, code_learning, rng)
+
+
+def _uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``rng.random(n)`` followed by one spare entry that no rule reads.
+
+    The spare lets the compiled pass read "the next draw" at every position
+    without a bounds test.
+    """
+    draws = np.ones(n + 1)
+    rng.random(out=draws[:n])
+    return draws
 
 
 @numba.njit(cache=True, nogil=True)
@@ -253,42 +264,44 @@ def _act_vote_and_socialise(beliefs, staff, owners, codes, code_score, reality, 
 
     ``acting`` holds one uniform per uncertain belief and ``socialising`` one
     per socialisation target, both used in row-major order, as
-    :func:`~lcsim.model.knowledge.act` and :func:`socialise` use theirs.
-    Returns the votes, shape of ``codes``.
+    :func:`~lcsim.model.knowledge.act` and :func:`socialise` use theirs; each
+    ends with one spare entry (see :func:`_uniforms`). Returns the votes,
+    shape of ``codes``.
     """
     m = beliefs.shape[1]
     votes = np.zeros(codes.shape, dtype=np.float64)
     action = np.empty(m, dtype=np.float64)
-    k = 0
-    last = max(acting.size - 1, 0)
-    spare = np.zeros(1) if acting.size == 0 else acting
-    t = 0
-    last_target = max(socialising.size - 1, 0)
-    pending = np.zeros(1) if socialising.size == 0 else socialising
+    # Unsigned positions in the draws: no test for negative indices.
+    k = np.uint64(0)
+    t = np.uint64(0)
     for i in range(staff.size):
-        row = staff[i]
+        beliefs_row = beliefs[staff[i]]
         org = owners[i]
+        code_row = codes[org]
         performance = 0.0
         for j in range(m):
             # Branch-free: every belief reads the next draw, the uncertain use it.
-            b = beliefs[row, j]
+            b = beliefs_row[j]
             uncertain = (b > -1.0) & (b < 1.0)
-            drawn = 1.0 if spare[min(k, last)] < 0.5 * (1.0 + b) else -1.0
+            drawn = 1.0 if acting[k] < 0.5 * (1.0 + b) else -1.0
             a = drawn if uncertain else b
-            k += uncertain
+            k += np.uint64(uncertain)
             action[j] = a
             performance += a * reality[j]
         if performance > code_score[org]:
+            votes_row = votes[org]
             for j in range(m):
-                votes[org, j] += action[j]
+                votes_row[j] += action[j]
         for j in range(m):
-            # Branch-free as above: every belief is rewritten, most unchanged.
-            b = beliefs[row, j]
-            c = codes[org, j]
+            # Branch-free as above: every belief is rewritten, most unchanged
+            # (b + 0 x step, as a multiply by a 0/1 mask would give).
+            b = beliefs_row[j]
+            c = code_row[j]
             target = (c != 0.0) & (b != c)
-            moves = target & (pending[min(t, last_target)] < probability)
-            beliefs[row, j] = b + moves * min(max(c - b, -1.0), 1.0)
-            t += target
+            step = min(max(c - b, -1.0), 1.0)
+            moves = target & (socialising[t] < probability)
+            beliefs_row[j] = b + (step if moves else 0.0 * step)
+            t += np.uint64(target)
     return votes
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from lcsim.config.params import param
@@ -61,6 +62,28 @@ def codify(platform: np.ndarray, result: np.ndarray, reality: np.ndarray,
            share: float) -> np.ndarray:
     """Platform content after codifying one project result."""
     return np.clip(platform + absorb(platform, result, reality, share), -1.0, 1.0)
+
+
+def codify_all(platform: np.ndarray, results: np.ndarray, reality: np.ndarray,
+               share: float) -> np.ndarray:
+    """Platform content after codifying each row of ``results`` in turn.
+
+    The same numbers as :func:`codify` applied row by row, compiled.
+    """
+    content = np.array(platform, dtype=float)
+    _codify_rows(content, np.ascontiguousarray(results, dtype=float).reshape(-1, content.size),
+                 np.asarray(reality, dtype=float), float(share))
+    return content
+
+
+@numba.njit(cache=True, nogil=True)
+def _codify_rows(content, results, reality, share):  # pragma: no cover - compiled
+    for result in results:
+        for j in range(content.size):
+            gap = result[j] - content[j]
+            ahead = 1.0 if gap * reality[j] > 0.0 else 0.0
+            value = content[j] + (gap * share) * ahead
+            content[j] = min(max(value, -1.0), 1.0)
 
 
 def step(model: LearningCommunityModel) -> None:

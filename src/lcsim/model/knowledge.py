@@ -113,10 +113,27 @@ def absorb_gap(gap: np.ndarray, reality: np.ndarray, share: np.ndarray | float) 
     ``gap x reality > 0``. ``share`` (per row when 1-D) must not broadcast
     ``gap`` to a larger shape.
     """
+    share = _per_row(share)
+    reality = np.asarray(reality)
+    if (gap.ndim == 2 and gap.dtype == np.float64 and reality.shape == gap.shape[1:]
+            and share.shape in ((), (len(gap), 1))):
+        # One compiled pass, with the same arithmetic as the three steps below.
+        _absorb_rows(gap, reality.astype(float, copy=False),
+                     np.broadcast_to(share.reshape(-1), (len(gap),)))
+        return gap
     ahead = gap * reality > 0.0
-    gap *= _per_row(share)
+    gap *= share
     gap *= ahead
     return gap
+
+
+@numba.njit(cache=True, nogil=True)
+def _absorb_rows(gap, reality, share):  # pragma: no cover - compiled
+    for i in range(gap.shape[0]):
+        for j in range(gap.shape[1]):
+            g = gap[i, j]
+            ahead = 1.0 if g * reality[j] > 0.0 else 0.0
+            gap[i, j] = (g * share[i]) * ahead
 
 
 def _per_row(share: np.ndarray | float) -> np.ndarray:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import mesa
+import numba
 import numpy as np
 
 from lcsim.config.schema import LcsimConfig
@@ -295,13 +296,8 @@ class LearningCommunityModel(mesa.Model):
         """
         if self._tie_index is None:
             ties = self.ties
-            live = np.flatnonzero(ties["active"])
-            ends = np.concatenate([ties["a"][live], ties["b"][live]])
-            tie_rows = np.concatenate([live, live])
-            order = group_order(ends, len(self.members))
-            counts = np.bincount(ends, minlength=len(self.members))
-            start = np.concatenate([[0], np.cumsum(counts)])
-            self._tie_index = (start, tie_rows[order])
+            self._tie_index = _incident_ties(ties["a"], ties["b"], ties["active"],
+                                             len(self.members))
         start, incident = self._tie_index
         if len(start) - 1 < len(self.members):
             self._tie_index = None
@@ -385,10 +381,9 @@ class LearningCommunityModel(mesa.Model):
         self.successes_this_month += np.bincount(orgs, minlength=len(self.successes_this_month))
         p = self.params.platform
         if self.platform_open and p.enabled:
-            for result in best:
-                self.platform_content = platform.codify(
-                    self.platform_content, result, self.reality, p.codification
-                )
+            self.platform_content = platform.codify_all(
+                self.platform_content, best, self.reality, p.codification
+            )
 
     # ------------------------------------------------------------- outcomes
 
@@ -400,6 +395,30 @@ class LearningCommunityModel(mesa.Model):
 def tie_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One integer per unordered member pair: lower row high, higher row low bits."""
     return (np.minimum(a, b) << TIE_KEY_BITS) | np.maximum(a, b)
+
+
+@numba.njit(cache=True, nogil=True)
+def _incident_ties(a, b, active, n_members):  # pragma: no cover - compiled
+    """Active ties grouped by member: ``(start, incident)``.
+
+    Member ``i``'s ties are ``incident[start[i]:start[i + 1]]``: first those
+    where it is end ``a``, then those where it is end ``b``, each ascending.
+    """
+    start = np.zeros(n_members + 1, dtype=np.int64)
+    for t in range(a.size):
+        if active[t]:
+            start[a[t] + 1] += 1
+            start[b[t] + 1] += 1
+    for i in range(n_members):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    incident = np.empty(start[n_members], dtype=np.int64)
+    for ends in (a, b):
+        for t in range(ends.size):
+            if active[t]:
+                incident[fill[ends[t]]] = t
+                fill[ends[t]] += 1
+    return start, incident
 
 
 def _merge_sorted(old: np.ndarray, new: np.ndarray) -> np.ndarray:
