@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from lcsim.config.params import param
@@ -73,14 +74,23 @@ def step(model: LearningCommunityModel) -> None:
         return
     good = model.members["contribution"][teacher] >= p.cooperation_norm
     forward = model.ties["a"][ties] == learner
-    n_ties = len(model.ties)
     for column, direction in (("trust_ab", forward), ("trust_ba", ~forward)):
-        met = ties[direction]
-        n_good = np.bincount(met, weights=good[direction], minlength=n_ties)
-        n_met = np.bincount(met, minlength=n_ties)
-        n_bad = n_met - n_good
-        touched = np.flatnonzero(n_met)
-        values = model.ties[column]
-        values[touched] = update_trust(
-            values[touched], n_good[touched], n_bad[touched], p.gain, p.loss
-        )
+        _update_met(model.ties[column], ties[direction], good[direction], p.gain, p.loss)
+
+
+@numba.njit(cache=True, nogil=True)
+def _update_met(trust, met, good, gain, loss):  # pragma: no cover - compiled
+    """:func:`update_trust` on each tie in ``met``, in place, with its month's
+    counts of good (``good``) and bad meetings."""
+    n_good = np.zeros(trust.size)
+    n_met = np.zeros(trust.size, dtype=np.int64)
+    for i in range(met.size):
+        n_met[met[i]] += 1
+        n_good[met[i]] += good[i]
+    for tie in met:
+        if n_met[tie] > 0:
+            n_bad = n_met[tie] - n_good[tie]
+            value = trust[tie] + gain * n_good[tie] - loss * n_bad
+            value = value if value >= 0.0 else 0.0  # as np.maximum, then np.minimum
+            trust[tie] = value if value <= 1.0 else 1.0
+            n_met[tie] = 0

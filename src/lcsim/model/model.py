@@ -223,11 +223,8 @@ class LearningCommunityModel(mesa.Model):
 
     def add_ties(self, a: np.ndarray, b: np.ndarray) -> None:
         """Tie member pairs (a[i], b[i]) that are not tied yet."""
-        a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
-        keys = np.sort(tie_keys(a, b)[a != b])
-        keys = keys[np.concatenate([keys[:1] == keys[:1], keys[1:] != keys[:-1]])]
-        keys = keys[~self._known_ties(keys)]
+        keys = _new_tie_keys(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64),
+                             self._tie_keys)
         if keys.size == 0:
             return
         initial = self.params.trust.initial
@@ -421,14 +418,42 @@ def _incident_ties(a, b, active, n_members):  # pragma: no cover - compiled
     return start, incident
 
 
-def _merge_sorted(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True, nogil=True)
+def _new_tie_keys(a, b, known):  # pragma: no cover - compiled
+    """Sorted keys of the distinct pairs (a[i], b[i]), a[i] != b[i], not in
+    the sorted ``known``."""
+    keys = np.empty(a.size, dtype=np.int64)
+    n = 0
+    for i in range(a.size):
+        if a[i] != b[i]:
+            keys[n] = (min(a[i], b[i]) << TIE_KEY_BITS) | max(a[i], b[i])
+            n += 1
+    keys = np.sort(keys[:n])
+    new = np.empty(n, dtype=np.int64)
+    n_new = 0
+    for i in range(n):
+        if i > 0 and keys[i] == keys[i - 1]:
+            continue
+        at = np.searchsorted(known, keys[i])
+        if at < known.size and known[at] == keys[i]:
+            continue
+        new[n_new] = keys[i]
+        n_new += 1
+    return new[:n_new]
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_sorted(old, new):  # pragma: no cover - compiled
     """The sorted union of two sorted arrays with no value in common."""
     merged = np.empty(old.size + new.size, dtype=old.dtype)
-    at = np.searchsorted(old, new) + np.arange(new.size)
-    merged[at] = new
-    keep = np.ones(merged.size, dtype=bool)
-    keep[at] = False
-    merged[keep] = old
+    i = j = 0
+    for k in range(merged.size):
+        if j == new.size or (i < old.size and old[i] < new[j]):
+            merged[k] = old[i]
+            i += 1
+        else:
+            merged[k] = new[j]
+            j += 1
     return merged
 
 

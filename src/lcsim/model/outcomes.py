@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -46,6 +47,32 @@ _SUMMED = [OUTCOMES.index(name) for name in (
 def _divide(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Group means from totals and counts; NaN for empty groups."""
     return np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums_by_group(group, values, n_groups):  # pragma: no cover - compiled
+    """Per group: its rows, then the sum of each column of ``values``.
+
+    Rows are added in order, as ``np.bincount(group, weights=column)`` adds
+    them, so each sum is that bincount's to the last bit.
+    """
+    sums = np.zeros((n_groups, values.shape[1] + 1))
+    for i in range(group.size):
+        g = group[i]
+        sums[g, 0] += 1.0
+        for j in range(values.shape[1]):
+            sums[g, j + 1] += values[i, j]
+    return sums
+
+
+@numba.njit(cache=True, nogil=True)
+def _ties_by_community(community, a, active, n_communities):  # pragma: no cover
+    """Active ties per community (of their end ``a``; both ends share it)."""
+    counts = np.zeros(n_communities)
+    for t in range(a.size):
+        if active[t]:
+            counts[community[a[t]]] += 1.0
+    return counts
 
 
 def _mean_without_nan(values: np.ndarray) -> float:
@@ -78,14 +105,16 @@ class OutcomeRecorder:
         community = members["community"]
         ledger = m.ledger
 
+        # Active members: count, founding companies still there, commitment.
         act = np.flatnonzero(members["active"])
         act_comm = community[act]
-        active_members = np.bincount(act_comm, minlength=n).astype(float)
-        still = np.zeros(len(members), dtype=bool)
+        still = np.zeros(len(members))
         still[: self.founding.size] = self.founding
-        founders_left = np.bincount(act_comm, weights=still[act], minlength=n)
-        commitment = _divide(np.bincount(act_comm, weights=members["commitment"][act],
-                                         minlength=n), active_members)
+        commitment_act = members["commitment"][act]
+        per_member = _sums_by_group(act_comm, np.column_stack([still[act], commitment_act]), n)
+        active_members = per_member[:, 0]
+        founders_left = per_member[:, 1]
+        commitment = _divide(per_member[:, 2], active_members)
 
         # Member companies: knowledge level, its spread, the share of
         # dimensions not known, and digital maturity.
@@ -96,16 +125,15 @@ class OutcomeRecorder:
         level = knowledge_level(codes, m.reality)
         behind = (codes * m.reality <= 0) @ np.full(m.reality.size, 1.0 / m.reality.size)
         firm_maturity = orgs["maturity"][firm_orgs]
-        n_firms = np.bincount(firm_comm, minlength=n).astype(float)
-        knowledge = _divide(np.bincount(firm_comm, weights=level, minlength=n), n_firms)
-        square = _divide(np.bincount(firm_comm, weights=level**2, minlength=n), n_firms)
+        per_firm = _sums_by_group(firm_comm, np.column_stack([level, level**2, behind,
+                                                              firm_maturity]), n)
+        n_firms = per_firm[:, 0]
+        knowledge, square, gap, maturity = (_divide(per_firm[:, k], n_firms)
+                                            for k in range(1, 5))
         spread = np.sqrt(np.maximum(square - knowledge**2, 0.0))
-        gap = _divide(np.bincount(firm_comm, weights=behind, minlength=n), n_firms)
-        maturity = _divide(np.bincount(firm_comm, weights=firm_maturity, minlength=n), n_firms)
 
         ties = m.ties
-        live = ties["active"]
-        tie_count = np.bincount(community[ties["a"][live]], minlength=n).astype(float)
+        tie_count = _ties_by_community(community, ties["a"], ties["active"], n)
         possible = active_members * (active_members - 1) / 2
         density = np.divide(tie_count, possible, out=np.zeros(n), where=possible > 0)
 
@@ -114,13 +142,16 @@ class OutcomeRecorder:
         self.success_history.append(ledger["projects_succeeded"].copy())
         productive = self._productive(active_members, founders_left)
 
-        per_community = np.column_stack([
+        rows = np.empty((n + 1, len(OUTCOMES)))
+        per_community = rows[:n]
+        for column, values in enumerate((
             active_members, founders_left / np.maximum(self.founders, 1), commitment,
             knowledge, spread, gap, maturity, ledger["projects_started"],
             ledger["projects_succeeded"], self.innovations, ledger["flow_company_company"],
             ledger["flow_institution_company"], ledger["flow_platform"], density,
             productive, productive,
-        ])
+        )):
+            per_community[:, column] = values
         totals = per_community[:, _SUMMED].sum(axis=0)
         if level.size:
             level_mean = level.sum() / level.size
@@ -130,16 +161,16 @@ class OutcomeRecorder:
         else:
             firm_summary = [np.nan] * 4
         all_possible = possible.sum()
-        overall = np.array([
+        rows[n] = (
             totals[0],
             founders_left.sum() / max(self.founders.sum(), 1),
-            members["commitment"][act].sum() / act.size if act.size else np.nan,
+            commitment_act.sum() / act.size if act.size else np.nan,
             *firm_summary,
             *totals[1:],
             tie_count.sum() / all_possible if all_possible > 0 else 0.0,
             np.nan, productive.mean(),
-        ])
-        self.rows.append(np.vstack([per_community, overall]))
+        )
+        self.rows.append(rows)
         self.steps.append(m.steps)
 
     def _productive(self, active_members: np.ndarray, founders_left: np.ndarray) -> np.ndarray:
