@@ -130,10 +130,11 @@ def absorb_gap(gap: np.ndarray, reality: np.ndarray, share: np.ndarray | float) 
 @numba.njit(cache=True, nogil=True)
 def _absorb_rows(gap, reality, share):  # pragma: no cover - compiled
     for i in range(gap.shape[0]):
-        for j in range(gap.shape[1]):
-            g = gap[i, j]
+        row = gap[i]
+        for j in range(row.size):
+            g = row[j]
             ahead = 1.0 if g * reality[j] > 0.0 else 0.0
-            gap[i, j] = (g * share[i]) * ahead
+            row[j] = (g * share[i]) * ahead
 
 
 def _per_row(share: np.ndarray | float) -> np.ndarray:
@@ -168,16 +169,22 @@ def _add_rows(values, rows, delta):  # pragma: no cover - compiled
     n = 0
     for i in range(rows.size):
         s = slot[rows[i]]
+        change = delta[i]
         if s < 0:
             slot[rows[i]] = n
-            summed[n] = delta[i]
+            total = summed[n]
+            for j in range(m):
+                total[j] = change[j]
             n += 1
         else:
-            summed[s] += delta[i]
+            total = summed[s]
+            for j in range(m):
+                total[j] += change[j]
     for i in range(rows.size):
         s = slot[rows[i]]
         if s >= 0:
+            row = values[rows[i]]
+            total = summed[s]
             for j in range(m):
-                v = values[rows[i], j] + summed[s, j]
-                values[rows[i], j] = min(max(v, -1.0), 1.0)
+                row[j] = min(max(row[j] + total[j], -1.0), 1.0)
             slot[rows[i]] = -1

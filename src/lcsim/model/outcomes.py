@@ -76,7 +76,8 @@ def _ties_by_community(community, a, active, n_communities):  # pragma: no cover
 
 
 def _mean_without_nan(values: np.ndarray) -> float:
-    return float(np.nanmean(values)) if np.isnan(values).any() else float(values.mean())
+    total = values.sum()  # NaN exactly when a value is NaN (values are finite)
+    return float(np.nanmean(values)) if np.isnan(total) else float(total / values.size)
 
 
 class OutcomeRecorder:
@@ -93,7 +94,8 @@ class OutcomeRecorder:
         self.founders = np.bincount(members["community"][founding], minlength=n).astype(float)
         self.innovations = np.zeros(n)
         self.knowledge_history: list[np.ndarray] = []
-        self.success_history: list[np.ndarray] = []
+        # Joint projects succeeded per community up to each month (whole numbers).
+        self.successes_to_date: list[np.ndarray] = []
         self.rows: list[np.ndarray] = []
         self.steps: list[int] = []
 
@@ -128,8 +130,9 @@ class OutcomeRecorder:
         per_firm = _sums_by_group(firm_comm, np.column_stack([level, level**2, behind,
                                                               firm_maturity]), n)
         n_firms = per_firm[:, 0]
-        knowledge, square, gap, maturity = (_divide(per_firm[:, k], n_firms)
-                                            for k in range(1, 5))
+        means = np.divide(per_firm[:, 1:], n_firms[:, None], out=np.full((n, 4), np.nan),
+                          where=n_firms[:, None] > 0)
+        knowledge, square, gap, maturity = means.T
         spread = np.sqrt(np.maximum(square - knowledge**2, 0.0))
 
         ties = m.ties
@@ -139,7 +142,8 @@ class OutcomeRecorder:
 
         self.innovations += ledger["innovations"]
         self.knowledge_history.append(knowledge)
-        self.success_history.append(ledger["projects_succeeded"].copy())
+        before = self.successes_to_date[-1] if self.successes_to_date else 0.0
+        self.successes_to_date.append(before + ledger["projects_succeeded"])
         productive = self._productive(active_members, founders_left)
 
         rows = np.empty((n + 1, len(OUTCOMES)))
@@ -179,7 +183,9 @@ class OutcomeRecorder:
         history = self.knowledge_history
         before = history[max(len(history) - 1 - p.knowledge_window, 0)]
         grew = history[-1] > before
-        recent = np.sum(self.success_history[-p.success_window:], axis=0)
+        to_date = self.successes_to_date
+        window = p.success_window
+        recent = to_date[-1] - (to_date[-1 - window] if len(to_date) > window else 0.0)
         alive = active_members > 0
         return (retained & grew & (recent > 0) & alive).astype(float)
 
