@@ -255,7 +255,7 @@ def discover(parameters: pd.DataFrame, productive: pd.Series | np.ndarray,
             candidates = _cart(x, y, settings, seed)
         result = MethodResult(method, candidates=candidates)
         if candidates and settings.shuffles:
-            nulls = np.array([_best_density(method, x, rng.permutation(y), settings, seed)
+            nulls = np.array([_best(method, x, rng.permutation(y), settings, seed)
                               for _ in range(settings.shuffles)])
             candidates = [_with_p_value(region, nulls) for region in candidates]
             result.candidates = candidates
@@ -351,17 +351,24 @@ def _region(method: str, number: int, limits: list[Limit], x: pd.DataFrame,
 
 
 def _with_p_value(region: Region, nulls: np.ndarray) -> Region:
-    beaten = int(np.sum(nulls >= region.density - 1e-12))
-    p_value = (1 + beaten) / (1 + len(nulls))
+    """The region with the share of shuffles (and the data) whose best region is as
+    good: as dense, or as dense and covering as much (the order regions are chosen in).
+    """
+    tolerance = 1e-12
+    density, coverage = nulls[:, 0], nulls[:, 1]
+    as_good = (density > region.density + tolerance) | (
+        (np.abs(density - region.density) <= tolerance)
+        & (coverage >= region.coverage - tolerance))
+    p_value = (1 + int(as_good.sum())) / (1 + len(nulls))
     return Region(region.method, region.number, region.limits, region.runs,
                   region.productive_runs, region.coverage, region.density, p_value)
 
 
-def _best_density(method: str, x: pd.DataFrame, y: np.ndarray, settings: DiscoveryConfig,
-                  seed: int) -> float:
-    """Density of the best region the method proposes (the base rate if none)."""
+def _best(method: str, x: pd.DataFrame, y: np.ndarray, settings: DiscoveryConfig,
+          seed: int) -> tuple[float, float]:
+    """Density and coverage of the best region the method proposes; of all runs if none."""
     candidates = _prim(x, y, settings)[1] if method == "prim" else _cart(x, y, settings, seed)
-    return max((r.density for r in candidates), default=float(y.mean()))
+    return max(((r.density, r.coverage) for r in candidates), default=(float(y.mean()), 1.0))
 
 
 # ---------------------------------------------------------------------------
@@ -663,7 +670,11 @@ def region_table(discovery: Discovery) -> pd.DataFrame:
                 "runs": region.runs, "productive_runs": region.productive_runs,
                 "p_value": region.p_value, "quasi_p": limit.quasi_p,
             })
-    return pd.DataFrame(rows, columns=REGION_COLUMNS)
+    table = pd.DataFrame(rows, columns=REGION_COLUMNS)
+    # Bounds keep their kind: whole numbers for integer parameters.
+    for column in ("lower", "upper"):
+        table[column] = pd.Series([row[column] for row in rows], dtype=object)
+    return table
 
 
 def write_discovery(folder: Path, runs: pd.DataFrame, parameters: list[str],

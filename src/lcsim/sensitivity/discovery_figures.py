@@ -91,9 +91,9 @@ def plot_region(parameters: pd.DataFrame, productive: np.ndarray, region: Region
     if len(coordinates) == 1:  # a single numeric parameter: spread the runs out
         coordinates.append(rng.uniform(0, 1, len(productive)))
     x, y = coordinates
-    ax.scatter(x[~productive], y[~productive], s=10, color=NOT_PRODUCTIVE, alpha=0.7,
+    ax.scatter(x[~productive], y[~productive], s=12, color=NOT_PRODUCTIVE, alpha=0.7,
                label="not productive", linewidths=0)
-    ax.scatter(x[productive], y[productive], s=10, color=PRODUCTIVE, alpha=0.7,
+    ax.scatter(x[productive], y[productive], s=12, color=PRODUCTIVE, alpha=0.7,
                label="productive", linewidths=0)
     spans = [_span(limits.get(name), parameters[name]) for name in names]
     if len(spans) == 1:
@@ -101,8 +101,10 @@ def plot_region(parameters: pd.DataFrame, productive: np.ndarray, region: Region
     (x0, x1), (y0, y1) = spans
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="tab:red",
                            linewidth=1.8, label="region"))
-    ax.set_xlabel(_label(words[names[0]]))
-    ax.set_ylabel(_label(words[names[1]]) if len(names) > 1 else "(spread)")
+    labels = [_label(words[name]) + ("" if name in limits else ", unrestricted")
+              for name in names]
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1] if len(labels) > 1 else "(spread out)")
     ax.set_title(f"{METHOD_NAMES[region.method]} region: coverage "
                  f"{percent(region.coverage)}, density {percent(region.density)}",
                  fontsize=10)
