@@ -176,8 +176,8 @@ def test_all_or_no_runs_productive_give_no_region(uniform, value, words):
     found = discover(uniform, productive, seed=1)
     assert found.regions == [] and found.trajectory is None
     lines = statements(found, parameter_words(list(uniform.columns)), DiscoveryConfig())
-    assert lines == ["A run counts as productive when productive_share at the final month "
-                     "is at least 0.5.",
+    assert lines == ["A run counts as productive when at least 50 % of its communities are "
+                     "productive at the final month (productive_share ≥ 0.5).",
                      f"Communities stayed productive {words}: there is no region to find."]
 
 
@@ -211,8 +211,8 @@ def test_discovery_runs_on_the_stored_runs_of_a_sensitivity_analysis(tmp_path, c
     assert sensitivity(folder, *TINY, *TIES) == 0
     err = capsys.readouterr().err
     lines = (folder / "discovery.txt").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == ("A run counts as productive when tie_density at the final month is "
-                        "at least 0.85.")
+    assert lines[0] == ("A run counts as productive when its tie_density at the final month "
+                        "is at least 0.85.")
     for line in lines:
         assert f"scenario discovery: {line}" in err
 
@@ -271,8 +271,9 @@ def test_discovery_runs_on_the_stored_runs_of_a_sensitivity_analysis(tmp_path, c
                        "analysis.discovery.threshold=0.5") == 0
     assert (folder / "runs" / "sweep.parquet").stat().st_mtime_ns == stored
     headline = (folder / "discovery.txt").read_text(encoding="utf-8")
-    assert headline.startswith("A run counts as productive when productive_share at the "
-                               "final month is at least 0.5.\n")
+    assert headline.startswith("A run counts as productive when at least 50 % of its "
+                               "communities are productive at the final month "
+                               "(productive_share ≥ 0.5).\n")
     finals = swept.loc[runs["run_id"], "productive_share"]
     assert f"({(finals >= 0.5).sum()} runs)" in headline
     # ... and the first definition again gives the first findings.

@@ -620,8 +620,14 @@ def statements(discovery: Discovery, words: Mapping[str, Words],
     rate, then each method's regions or why it reports none."""
     said = subject(settings)
     side = "at least" if settings.direction == "at_least" else "at most"
-    lines = [f"A run counts as productive when {settings.outcome} at the final month is "
-             f"{side} {number_text(settings.threshold)}."]
+    threshold = number_text(settings.threshold)
+    if settings.outcome == HEADLINE:
+        sign = "≥" if settings.direction == "at_least" else "≤"
+        definition = (f"{side} {percent(settings.threshold)} of its communities are "
+                      f"productive at the final month ({HEADLINE} {sign} {threshold})")
+    else:
+        definition = f"its {settings.outcome} at the final month is {side} {threshold}"
+    lines = [f"A run counts as productive when {definition}."]
     n, k = discovery.runs, discovery.productive_runs
     if k == 0:
         return [*lines, f"{_capital(said)} in none of the {n} runs: there is no region "
