@@ -226,6 +226,52 @@ class LauncherConfig:
 
 
 METHODS = ("sobol", "morris", "fast", "rbd_fast", "delta", "pawn")
+DISCOVERY_METHODS = ("prim", "cart")
+DIRECTIONS = ("at_least", "at_most")
+
+
+@dataclass
+class DiscoveryConfig:
+    """Scenario discovery after a sensitivity analysis (lcsim.sensitivity.discovery)."""
+
+    methods: list[str] = param(
+        ["prim", "cart"], "Scenario-discovery methods: prim (patient rule induction) and "
+        "cart (a shallow classification tree); [] for no scenario discovery.",
+    )
+    outcome: str = param(
+        "productive_share", "Final-month outcome (community all) that classifies a run as "
+        "productive or not; productive_share is the share of communities productive at the "
+        "final month under the thresholds of productive.*.",
+    )
+    threshold: float = param(
+        0.5, "A run is productive when its outcome is at least (direction at_least) or at "
+        "most (at_most) this value; at most 1 for productive_share.",
+        unit="the outcome's", low=0.0,
+    )
+    direction: str = param("at_least", "Which side of the threshold is productive.",
+                           choices=DIRECTIONS)
+    min_coverage: float = param(
+        0.5, "PRIM: the chosen box is the densest box of the peeling trajectory that holds "
+        "at least this share of the productive runs.", low=0.0, high=1.0,
+    )
+    peel_alpha: float = param(
+        0.05, "PRIM: share of the runs in the box peeled off at each step.", low=0.01,
+        high=0.5,
+    )
+    mass_min: float = param(
+        0.05, "PRIM and CART: least share of all runs in a box or a leaf.", low=0.001,
+        high=0.5,
+    )
+    depth: int = param(3, "CART: depth of the classification tree.", low=1, high=8)
+    shuffles: int = param(
+        99, "Runs' outcomes shuffled this many times to see what each method finds by "
+        "chance; a region is reported only if it beats that (0: no check).",
+        low=0, high=10_000,
+    )
+    significance: float = param(
+        0.05, "Largest share of shuffles (with the observed data counted as one) whose best "
+        "region is as dense as a reported region.", low=0.0001, high=1.0,
+    )
 
 
 @dataclass
@@ -268,6 +314,7 @@ class AnalysisConfig:
         True, "Run the missing model runs; false analyses the runs stored in "
         "hydra.run.dir only.",
     )
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
 
 
 MODELS = ("community", "ishigami")

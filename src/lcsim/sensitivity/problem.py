@@ -19,6 +19,7 @@ from typing import Any
 from lcsim.config.schema import LcsimConfig
 from lcsim.errors import ConfigError
 from lcsim.experiment.runner import outcome_names
+from lcsim.sensitivity.discovery import check_settings as check_discovery
 from lcsim.sensitivity.methods import method_of
 from lcsim.sweep.design import Parameter, declared_parameters
 
@@ -117,5 +118,6 @@ def build_problem(config: LcsimConfig, groups: Sequence[str]) -> Problem:
         n = rounded
     if method.name == "morris" and settings.levels % 2:
         raise ConfigError("analysis.levels", settings.levels, "an even number of levels")
+    check_discovery(config)
     return Problem(method.name, n, tuple(varied), fixed, tuple(settings.outcomes),
                    tuple(steps))

@@ -289,6 +289,11 @@ def analyse(analysis: Analysis, *, command: list[str],
     files = [PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES]
     if analysis.config.figures and len(indices):
         files.append(plot_indices(indices, folder / FIGURE).name)
+    # Scenario discovery (lcsim.sensitivity.discovery) on the same stored runs.
+    if analysis.config.analysis.discovery.methods:
+        from lcsim.sensitivity.discovery import discover_analysis
+
+        files += discover_analysis(analysis)
     write_manifest(folder, analysis.config, files=files, command=command,
                    timings={**(timings or {}), "analysis": time.perf_counter() - started},
                    extra={"method": problem.method, "n": problem.n,
