@@ -7,7 +7,7 @@ import pytest
 
 from lcsim import compose_config, validate
 from lcsim.cli import main
-from lcsim.sweep.design import override_text
+from lcsim.sweep.design import Parameter, override_text
 from lcsim.sweep.plan import plan_sweep
 
 TINY = ["scenario=tiny", "scenario.steps=6"]
@@ -187,3 +187,13 @@ def test_sweep_settings_without_m_and_unknown_key_outcomes_are_refused(capsys, t
     assert "sweep.key_outcomes='joy' is not allowed: outcome columns" in (
         capsys.readouterr().err)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("low, high, dist", [(0.3, 0.9, "uniform"), (0.1, 0.7, "uniform"),
+                                             (0.01, 1.0, "loguniform")])
+def test_the_end_values_of_a_range_stay_within_its_bounds(low, high, dist):
+    # 0.3 + 1.0 * (0.9 - 0.3) is 0.9000000000000001 in floating point.
+    values = Parameter("engagement.goal_alignment", low, high, dist=dist).at(
+        np.array([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0]))
+    assert values[0] == low and values[-1] == high
+    assert all(low <= v <= high for v in values)

@@ -97,8 +97,14 @@ class Parameter:
             return [int(v) for v in np.minimum(drawn, high)]
         if self.dist == "loguniform":
             logs = math.log(self.low) + unit * (math.log(self.high) - math.log(self.low))
-            return [float(v) for v in np.exp(logs)]
-        return [float(v) for v in self.low + unit * (self.high - self.low)]
+            values = np.exp(logs)
+        else:
+            values = self.low + unit * (self.high - self.low)
+        # Rounding can put an end value one ulp off (0.3 + 1.0 * 0.6 is
+        # 0.9000000000000001), outside the bounds, where a probability of 1 would
+        # turn invalid: the ends are the bounds themselves.
+        values = np.where(unit <= 0.0, self.low, np.where(unit >= 1.0, self.high, values))
+        return [float(v) for v in np.clip(values, self.low, self.high)]
 
 
 @dataclass
