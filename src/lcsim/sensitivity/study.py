@@ -18,7 +18,10 @@ Layout of the analysis directory (``hydra.run.dir``):
 * ``outputs.csv`` — per point, month and outcome: mean over replications, SD, n;
 * ``indices.csv`` — ``outcome, step, parameter, parameter_2, index, value,
   ci_low, ci_high, interval, includes_zero``;
-* ``indices.png``, ``sensitivity.log``, and ``manifest.json`` last.
+* the figures (:func:`lcsim.sensitivity.figures.write_figures`): ``indices.png``,
+  and where they apply ``morris.png``, ``second_order.png``,
+  ``indices_over_time.png``, ``convergence.png``;
+* ``sensitivity.log``, and ``manifest.json`` last.
 """
 
 from __future__ import annotations
@@ -69,7 +72,6 @@ INDICES = "indices.csv"
 OUTPUTS = "outputs.csv"
 SAMPLE = "sample.csv"
 PROBLEM = "problem.json"
-FIGURE = "indices.png"
 #: Columns of ``indices.csv``.
 INDEX_COLUMNS = ["outcome", "step", "parameter", "parameter_2", "index", "value",
                  "ci_low", "ci_high", "interval", "includes_zero"]
@@ -278,7 +280,7 @@ def sensitivity_indices(analysis: Analysis, outputs: pd.DataFrame) -> pd.DataFra
 def analyse(analysis: Analysis, *, command: list[str],
             timings: dict[str, float] | None = None) -> pd.DataFrame:
     """Join the runs to the sample, compute the indices, write them; return them."""
-    from lcsim.sensitivity.figures import plot_indices
+    from lcsim.sensitivity.figures import write_figures
 
     started = time.perf_counter()
     folder, problem = analysis.folder, analysis.problem
@@ -288,7 +290,7 @@ def analyse(analysis: Analysis, *, command: list[str],
     atomic_write(folder / INDICES, lambda tmp: indices.to_csv(tmp, index=False))
     files = [PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES]
     if analysis.config.figures and len(indices):
-        files.append(plot_indices(indices, folder / FIGURE).name)
+        files += write_figures(indices, folder, convergence=folder / "convergence.csv")
     # Scenario discovery (lcsim.sensitivity.discovery) on the same stored runs.
     if analysis.config.analysis.discovery.methods:
         from lcsim.sensitivity.discovery import discover_analysis
