@@ -453,13 +453,14 @@ def _lines_figure(table: pd.DataFrame, x: str, xlabel: str, *,
             has, _, _ = _interval(line)
             if has.any():
                 ax.fill_between(at, line["ci_low"].where(has), line["ci_high"].where(has),
-                                color=colours[name], alpha=0.15, linewidth=0)
+                                color=colours[name], alpha=0.12, linewidth=0)
         if kind not in MORRIS_INDICES:
             ax.axhline(0, color="black", linewidth=0.6)
         if log2:
             ax.set_xscale("log", base=2)
-            ax.set_xticks(positions, [f"{p:g}" for p in positions])
             ax.minorticks_off()
+        if log2 or len(positions) <= 12:  # a tick at each n or month analysed
+            ax.set_xticks(positions, [f"{p:g}" for p in positions])
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(xlabel, fontsize=9)
