@@ -310,6 +310,22 @@ class AnalysisConfig:
     )
     conf_level: float = param(0.95, "Confidence level of the intervals.", low=0.5,
                               high=0.999)
+    repeats: int = param(
+        1, "Independent samples of the same design (sampler seeds spawned from "
+        "SeedSequence of the analysis seed), each analysed on its own; above 1 the indices "
+        "are their mean and the intervals come from their spread (t-interval), not from "
+        "the bootstrap.", low=1, high=1000,
+    )
+    noise_warning: float = param(
+        0.1, "Warn when replication noise (pooled within-row variance / replications) is "
+        "more than this share of the variance of the row means at an outcome and month "
+        "(0: never).", low=0.0, high=100.0,
+    )
+    wide_interval: float = param(
+        0.1, "Mark an interval wide, and warn, when its half-width exceeds this share of "
+        "the largest |value| of its index at that outcome and month (0: never).",
+        low=0.0, high=100.0,
+    )
     simulate: bool = param(
         True, "Run the missing model runs; false analyses the runs stored in "
         "hydra.run.dir only.",
