@@ -303,7 +303,8 @@ class AnalysisConfig:
     second_order: bool = param(False, "Sobol: second-order indices S2 too.")
     levels: int = param(4, "Morris: grid levels (even).", low=2, high=1000)
     sampler_seed: int | None = param(
-        None, "Seed of the sampler and of the bootstrap (null: the root seed).", low=0,
+        None, "Seed of the sampler and of the bootstrap; with repeats above 1, the seed "
+        "their seeds are spawned from (null: the root seed).", low=0,
     )
     resamples: int = param(
         100, "Bootstrap resamples of SALib's confidence intervals.", low=1, high=100_000,
