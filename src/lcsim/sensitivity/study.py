@@ -120,12 +120,12 @@ class Analysis:
     unit: np.ndarray
     seed: int
     plan: Plan
-    seeds: tuple[int, ...] = ()
+    seeds: tuple[int, ...]
 
     @property
     def repeats(self) -> np.ndarray:
         """The repeat of every sample row (point)."""
-        return np.arange(len(self.unit)) // (len(self.unit) // max(len(self.seeds), 1))
+        return np.arange(len(self.unit)) // (len(self.unit) // len(self.seeds))
 
 
 def plan_analysis(overrides: list[str]) -> Analysis:
@@ -387,6 +387,7 @@ def sensitivity_command(overrides: list[str]) -> int:
         cleanup.callback(file_handler.close)
         cleanup.callback(root.removeHandler, file_handler)
         log.info("sensitivity analysis: %s into %s", describe_size(analysis), analysis.folder)
+        log.info("intervals: %s", interval_note(analysis.config))
         write_sample(analysis)
         started = time.perf_counter()
         if simulate:
