@@ -209,8 +209,8 @@ def test_figures_stay_bounded_with_many_parameters_and_outcomes(parameters, outc
 def test_each_figure_is_written_only_where_it_applies(tmp_path):
     sobol = table(rows("y", None, "S1", values(0.3, 0.2, 0.1)),
                   rows("y", None, "ST", values(0.4, 0.3, 0.2)))
-    assert write_figures(sobol, tmp_path / "missing_convergence",
-                         convergence=tmp_path / "none.csv") == ["indices.png"]
+    assert write_figures(sobol, tmp_path / "empty_convergence",
+                         convergence=sobol.iloc[:0].assign(n=[])) == ["indices.png"]
     with_s2 = pd.concat([sobol, pd.DataFrame([{
         "outcome": "y", "step": None, "parameter": NAMES[0], "parameter_2": NAMES[1],
         "index": "S2", "value": 0.1, "ci_low": 0.0, "ci_high": 0.2}])])
@@ -222,9 +222,7 @@ def test_each_figure_is_written_only_where_it_applies(tmp_path):
         "indices.png", "morris.png", "indices_over_time.png"]
     one_month = morris[morris["step"] == 6]
     convergence = one_month.merge(pd.DataFrame({"n": [4, 8]}), how="cross")
-    path = tmp_path / "convergence.csv"
-    convergence.to_csv(path, index=False)
-    assert write_figures(one_month, tmp_path / "given", convergence=path) == [
+    assert write_figures(one_month, tmp_path / "given", convergence=convergence) == [
         "indices.png", "morris.png", "convergence.png"]
     for png in tmp_path.rglob("*.png"):
         assert png.read_bytes()[:8] == PNG
@@ -267,12 +265,12 @@ def test_a_morris_analysis_writes_its_figures_and_none_of_sobol(tmp_path):
     folder = tmp_path / "morris"
     assert main(["sensitivity", *TINY_MORRIS, f"hydra.run.dir={folder}"]) == 0
     assert plt.get_fignums() == []
-    written = {"indices.png", "morris.png", "indices_over_time.png"}
+    written = {"indices.png", "morris.png", "indices_over_time.png", "convergence.png"}
     assert {p.name for p in folder.glob("*.png")} - {"discovery_tradeoff.png",
                                                      "discovery_region.png"} == written
     manifest = json.loads((folder / "manifest.json").read_text())
     assert written <= set(manifest["files"])
-    assert not {"second_order.png", "convergence.png"} & set(manifest["files"])
+    assert "second_order.png" not in manifest["files"]
     for name in written:
         check_png(folder / name)
 
@@ -282,8 +280,9 @@ def test_sobol_with_second_order_writes_the_heatmap_and_no_figure_over_time(tmp_
     assert main(["sensitivity", *ISHIGAMI, "analysis.n=64", "analysis.second_order=true",
                  f"hydra.run.dir={folder}"]) == 0
     assert plt.get_fignums() == []
-    assert {p.name for p in folder.glob("*.png")} == {"indices.png", "second_order.png"}
+    written = {"indices.png", "second_order.png", "convergence.png"}
+    assert {p.name for p in folder.glob("*.png")} == written
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert {"indices.png", "second_order.png"} <= set(manifest["files"])
-    for name in ("indices.png", "second_order.png"):
+    assert written <= set(manifest["files"])
+    for name in written:
         check_png(folder / name)

@@ -303,13 +303,30 @@ class AnalysisConfig:
     second_order: bool = param(False, "Sobol: second-order indices S2 too.")
     levels: int = param(4, "Morris: grid levels (even).", low=2, high=1000)
     sampler_seed: int | None = param(
-        None, "Seed of the sampler and of the bootstrap (null: the root seed).", low=0,
+        None, "Seed of the sampler and of the bootstrap; with repeats above 1, the seed "
+        "their seeds are spawned from (null: the root seed).", low=0,
     )
     resamples: int = param(
         100, "Bootstrap resamples of SALib's confidence intervals.", low=1, high=100_000,
     )
     conf_level: float = param(0.95, "Confidence level of the intervals.", low=0.5,
                               high=0.999)
+    repeats: int = param(
+        1, "Independent samples of the same design (sampler seeds spawned from "
+        "SeedSequence of the analysis seed), each analysed on its own; above 1 the indices "
+        "are their mean and the intervals come from their spread (t-interval), not from "
+        "the bootstrap.", low=1, high=1000,
+    )
+    noise_warning: float = param(
+        0.1, "Warn when replication noise (pooled within-row variance / replications) is "
+        "more than this share of the variance of the row means at an outcome and month "
+        "(0: never).", low=0.0, high=100.0,
+    )
+    wide_interval: float = param(
+        0.1, "Mark an interval wide, and warn, when its half-width exceeds this share of "
+        "the largest |value| of its index at that outcome and month (0: never).",
+        low=0.0, high=100.0,
+    )
     simulate: bool = param(
         True, "Run the missing model runs; false analyses the runs stored in "
         "hydra.run.dir only.",

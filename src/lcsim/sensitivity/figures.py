@@ -513,13 +513,12 @@ def months(indices: pd.DataFrame) -> int:
 
 
 def write_figures(indices: pd.DataFrame, folder: Path, *,
-                  convergence: pd.DataFrame | Path | None = None) -> list[str]:
+                  convergence: pd.DataFrame | None = None) -> list[str]:
     """Write the figures that apply to an analysis into ``folder``; their file names.
 
     ``indices.png`` always; ``morris.png`` with Morris's mu_star and sigma;
     ``second_order.png`` with S2 rows; ``indices_over_time.png`` with two or
-    more months; ``convergence.png`` with a convergence table (or the path of
-    ``convergence.csv``, when it exists) that has rows.
+    more months; ``convergence.png`` with a convergence table that has rows.
     """
     folder = Path(folder)
     kinds = set(indices["index"])
@@ -530,8 +529,6 @@ def write_figures(indices: pd.DataFrame, folder: Path, *,
         written.append(plot_second_order(indices, folder / SECOND_ORDER_FIGURE))
     if months(indices) >= 2:
         written.append(plot_indices_over_time(indices, folder / OVER_TIME_FIGURE))
-    if isinstance(convergence, Path):
-        convergence = pd.read_csv(convergence) if convergence.is_file() else None
     if convergence is not None and len(_single(convergence)):
         written.append(plot_convergence(convergence, folder / CONVERGENCE_FIGURE))
     return [path.name for path in written]

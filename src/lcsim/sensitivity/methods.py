@@ -6,6 +6,18 @@ coordinates to values, :meth:`lcsim.sweep.design.Parameter.at`), an analysis
 of one outcome vector, and the names of the indices it returns. Adding a
 further SALib method takes one entry in :data:`METHODS`.
 
+Convergence (``convergence.csv``) analyses prefixes of the sample, so each
+method says how many rows make one unit of its base size
+(:attr:`Method.unit_rows`) and what a prefix of whole units is
+(:attr:`Method.prefix`): SALib builds the Saltelli sample block by block, one
+block of D + 2 rows (2D + 2 with second order) per point of the scrambled
+Sobol' sequence, and that sequence's first k points do not depend on how many
+follow, so the first k blocks are exactly the sample of base size k
+(``SALib.sample.sobol.sample``, 1.6); a Morris sample is a list of independent
+trajectories of D + 1 rows; the first k rows of a Latin hypercube are a plain
+random subsample of k rows, no longer a Latin hypercube. FAST's sample is one
+curve through the whole hypercube and cannot be cut.
+
 Intervals: SALib's ``*_conf`` are half-widths of bootstrap intervals at
 ``analysis.conf_level``; for scrambled Sobol' points they overstate the real
 scatter several-fold (``../shared/TOOLCHAIN.md``), and FAST's are unreliable
@@ -29,7 +41,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +55,7 @@ RBD_M = 10
 Sampler = Callable[[dict[str, Any], int, AnalysisConfig, int], np.ndarray]
 Analyser = Callable[[dict[str, Any], np.ndarray, np.ndarray, AnalysisConfig, int],
                     dict[str, Any]]
+UnitRows = Callable[[int, AnalysisConfig], int]
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,11 @@ class Method:
         analyse: ``(problem, X, Y, settings, seed)`` -> SALib's result.
         indices: The keys of the result written to ``indices.csv``.
         min_n: The smallest ``analysis.n`` the method accepts.
+        unit_rows: ``(D, settings)`` -> sample rows per unit of the base size
+            (per base point, trajectory or row), so that the first ``k *
+            unit_rows`` rows are a sample of base size k; None when the sample
+            cannot be cut (FAST).
+        prefix: What such a prefix is, in words, for the log and the docs.
     """
 
     name: str
@@ -62,6 +80,8 @@ class Method:
     analyse: Analyser
     indices: tuple[str, ...]
     min_n: int = 2
+    unit_rows: UnitRows | None = None
+    prefix: str = ""
 
     def rows(self, names: list[str], result: dict[str, Any]) -> list[dict[str, Any]]:
         """SALib's result as tidy rows: parameter, parameter_2, index, value, conf."""
@@ -86,6 +106,23 @@ def _row(parameter: str, second: str, index: str, value: float,
          conf: float | None) -> dict[str, Any]:
     return {"parameter": parameter, "parameter_2": second, "index": index,
             "value": float(value), "conf": np.nan if conf is None else float(conf)}
+
+
+def _saltelli_block(dimensions: int, settings: AnalysisConfig) -> int:
+    return 2 * dimensions + 2 if settings.second_order else dimensions + 2
+
+
+def _trajectory(dimensions: int, settings: AnalysisConfig) -> int:
+    return dimensions + 1
+
+
+def _one_row(dimensions: int, settings: AnalysisConfig) -> int:
+    return 1
+
+
+#: What a prefix of a Latin-hypercube sample is.
+_SUBSAMPLE = ("the first n rows of the Latin hypercube: a plain random subsample, not "
+              "itself a Latin hypercube")
 
 
 def _sobol_sample(problem, n, settings, seed):
@@ -156,13 +193,19 @@ def _pawn_analyse(problem, x, y, settings, seed):
 
 
 METHODS: dict[str, Method] = {method.name: method for method in (
-    Method("sobol", _sobol_sample, _sobol_analyse, ("S1", "ST", "S2")),
-    Method("morris", _morris_sample, _morris_analyse, ("mu_star", "sigma")),
+    Method("sobol", _sobol_sample, _sobol_analyse, ("S1", "ST", "S2"),
+           unit_rows=_saltelli_block,
+           prefix="the first n Saltelli blocks: exactly the sample of base size n"),
+    Method("morris", _morris_sample, _morris_analyse, ("mu_star", "sigma"),
+           unit_rows=_trajectory, prefix="the first n trajectories"),
     # SALib's FAST needs N > 4 M^2 points per parameter.
     Method("fast", _fast_sample, _fast_analyse, ("S1", "ST"), min_n=4 * FAST_M ** 2 + 1),
-    Method("rbd_fast", _latin_sample, _rbd_fast_analyse, ("S1",), min_n=2 * RBD_M + 1),
-    Method("delta", _latin_sample, _delta_analyse, ("delta_raw", "S1"), min_n=10),
-    Method("pawn", _latin_sample, _pawn_analyse, ("median", "maximum", "CV"), min_n=10),
+    Method("rbd_fast", _latin_sample, _rbd_fast_analyse, ("S1",), min_n=2 * RBD_M + 1,
+           unit_rows=_one_row, prefix=_SUBSAMPLE),
+    Method("delta", _latin_sample, _delta_analyse, ("delta_raw", "S1"), min_n=10,
+           unit_rows=_one_row, prefix=_SUBSAMPLE),
+    Method("pawn", _latin_sample, _pawn_analyse, ("median", "maximum", "CV"), min_n=10,
+           unit_rows=_one_row, prefix=_SUBSAMPLE),
 )}
 
 
@@ -170,5 +213,5 @@ def method_of(settings: AnalysisConfig) -> Method:
     """The adapter of ``analysis.method``, with second order only if asked for."""
     method = METHODS[settings.method]
     if method.name == "sobol" and not settings.second_order:
-        return Method(method.name, method.sample, method.analyse, ("S1", "ST"))
+        return replace(method, indices=("S1", "ST"))
     return method

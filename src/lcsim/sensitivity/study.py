@@ -12,12 +12,16 @@ Layout of the analysis directory (``hydra.run.dir``):
 
 * ``problem.json`` — the problem as analysed (parameters, fixed values, method,
   base size, outcomes, months, the kind of interval);
-* ``sample.csv`` — one row per sample row (``point``): the parameter values
-  and, as ``PARAMETER:unit``, the unit-hypercube coordinates SALib analyses;
+* ``sample.csv`` — one row per sample row (``point``): its ``repeat``, the
+  parameter values and, as ``PARAMETER:unit``, the unit-hypercube coordinates
+  SALib analyses;
 * ``runs/`` — the sweep of the model runs (``sweep.parquet``, ``batches/``...);
 * ``outputs.csv`` — per point, month and outcome: mean over replications, SD, n;
 * ``indices.csv`` — ``outcome, step, parameter, parameter_2, index, value,
-  ci_low, ci_high, interval, includes_zero``;
+  ci_low, ci_high, interval, includes_zero, wide, replication_noise``;
+* ``convergence.csv`` — the same indices at base sizes doubling up to N
+  (:mod:`lcsim.sensitivity.indices`), ``noise.csv`` — replication noise per
+  outcome and month (:mod:`lcsim.sensitivity.precision`);
 * the figures (:func:`lcsim.sensitivity.figures.write_figures`): ``indices.png``,
   and where they apply ``morris.png``, ``second_order.png``,
   ``indices_over_time.png``, ``convergence.png``;
@@ -30,11 +34,9 @@ import json
 import logging
 import sys
 import time
-import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +52,14 @@ from lcsim.errors import ConfigError, ResultsError
 from lcsim.experiment.store import write_manifest
 from lcsim.files import atomic_write, write_text
 from lcsim.model.outcomes import ALL
+from lcsim.sensitivity.indices import index_tables, repeat_seeds
 from lcsim.sensitivity.methods import method_of
+from lcsim.sensitivity.precision import (
+    mark_wide,
+    replication_noise,
+    warn_noise,
+    warn_wide,
+)
 from lcsim.sensitivity.problem import Problem, build_problem
 from lcsim.sweep.design import design_of_rows, override_text
 from lcsim.sweep.plan import (
@@ -72,9 +81,12 @@ INDICES = "indices.csv"
 OUTPUTS = "outputs.csv"
 SAMPLE = "sample.csv"
 PROBLEM = "problem.json"
+CONVERGENCE = "convergence.csv"
+NOISE = "noise.csv"
 #: Columns of ``indices.csv``.
 INDEX_COLUMNS = ["outcome", "step", "parameter", "parameter_2", "index", "value",
-                 "ci_low", "ci_high", "interval", "includes_zero"]
+                 "ci_low", "ci_high", "interval", "includes_zero", "wide",
+                 "replication_noise"]
 
 
 class MissingOutputsError(ResultsError):
@@ -95,9 +107,13 @@ class Analysis:
         folder: The analysis directory (``hydra.run.dir``).
         config: The base config (the analysis section and the fixed values).
         problem: What varies and what is analysed.
-        unit: SALib's sample in the unit hypercube, one row per point.
-        seed: Seed of the sampler and of the bootstrap.
+        unit: SALib's sample in the unit hypercube, one row per point: the
+            ``analysis.repeats`` samples one after the other.
+        seed: The analysis seed: of the sampler with one repeat, of the repeats'
+            seeds otherwise, and of scenario discovery.
         plan: The sweep of the model runs, in ``folder / runs``.
+        seeds: Sampler and bootstrap seed of each repeat
+            (:func:`lcsim.sensitivity.indices.repeat_seeds`).
     """
 
     folder: Path
@@ -106,6 +122,12 @@ class Analysis:
     unit: np.ndarray
     seed: int
     plan: Plan
+    seeds: tuple[int, ...]
+
+    @property
+    def repeats(self) -> np.ndarray:
+        """The repeat of every sample row (point)."""
+        return np.arange(len(self.unit)) // (len(self.unit) // len(self.seeds))
 
 
 def plan_analysis(overrides: list[str]) -> Analysis:
@@ -126,7 +148,9 @@ def plan_analysis(overrides: list[str]) -> Analysis:
     problem = build_problem(config, groups)
     method = method_of(config.analysis)
     seed = config.seed if config.analysis.sampler_seed is None else config.analysis.sampler_seed
-    unit = method.sample(problem.salib(), problem.n, config.analysis, seed)
+    seeds = repeat_seeds(seed, config.analysis.repeats)
+    unit = np.vstack([method.sample(problem.salib(), problem.n, config.analysis, s)
+                      for s in seeds])
     columns = [p.at(unit[:, j]) for j, p in enumerate(problem.parameters)]
     design = design_of_rows(problem.names, list(zip(*columns, strict=True)))
 
@@ -139,14 +163,16 @@ def plan_analysis(overrides: list[str]) -> Analysis:
     runs = plan_runs(design, configs, sweep.common_random_numbers)
     plan = Plan(folder / RUNS, sweep, int(base.seed), int(base.n_jobs),
                 launcher_section(base), design, configs, runs, sweep_identity(base, design))
-    return Analysis(folder, validate(base), problem, unit, seed, plan)
+    return Analysis(folder, validate(base), problem, unit, seed, plan, tuple(seeds))
 
 
 def describe_size(analysis: Analysis) -> str:
     """The size of the analysis in words: sample rows, replications, runs."""
     problem, plan = analysis.problem, analysis.plan
     replications = "/".join(map(str, sorted(set(plan.replications()))))
-    return (f"{problem.method} over {len(problem.parameters)} parameter(s), n={problem.n}: "
+    repeats = len(analysis.seeds)
+    size = f"n={problem.n}" + (f" x {repeats} repeats" if repeats > 1 else "")
+    return (f"{problem.method} over {len(problem.parameters)} parameter(s), {size}: "
             f"{len(plan.design)} sample rows x {replications} replication(s) = "
             f"{len(plan.runs)} runs")
 
@@ -155,10 +181,12 @@ def write_sample(analysis: Analysis) -> None:
     """Write ``problem.json`` and ``sample.csv`` into the analysis directory."""
     folder = analysis.folder
     sample = analysis.plan.design.table.reset_index()
+    sample.insert(1, "repeat", analysis.repeats)
     for j, name in enumerate(analysis.problem.names):
         sample[f"{name}:unit"] = analysis.unit[:, j]
     atomic_write(folder / SAMPLE, lambda tmp: sample.to_csv(tmp, index=False))
     problem = {**analysis.problem.describe(), "seed": analysis.seed,
+               "repeats": len(analysis.seeds), "sampler_seeds": list(analysis.seeds),
                "interval": interval_note(analysis.config)}
     write_text(folder / PROBLEM, json.dumps(problem, indent=1) + "\n")
 
@@ -166,6 +194,12 @@ def write_sample(analysis: Analysis) -> None:
 def interval_note(config: LcsimConfig) -> str:
     """What the intervals of ``indices.csv`` are, in words."""
     settings = config.analysis
+    if settings.repeats > 1:
+        return (f"repeated: the value is the mean of {settings.repeats} independent "
+                "samples of the same design (sampler seeds spawned from the analysis "
+                f"seed), the {settings.conf_level:.0%} interval mean +/- "
+                f"t_{settings.repeats - 1} x SD / sqrt({settings.repeats}) from their "
+                "spread, the same in convergence.csv at every base size")
     return (f"bootstrap: SALib's {settings.conf_level:.0%} intervals from "
             f"{settings.resamples} resamples of the sample rows (value +/- conf); they "
             "overstate the scatter of scrambled Sobol' estimates and are indicative only "
@@ -237,44 +271,44 @@ def point_outputs(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     return grouped.agg(mean="mean", sd="std", replications="count").reset_index()
 
 
-def sensitivity_indices(analysis: Analysis, outputs: pd.DataFrame) -> pd.DataFrame:
-    """``indices.csv``: every index of every outcome at every month, tidy.
+def sensitivity_tables(analysis: Analysis, outputs: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``indices.csv``, ``convergence.csv`` and ``noise.csv`` of the analysis, tidy.
 
-    An outcome that does not vary over the sample at a month has no indices (a
-    logged warning); SALib's warnings are logged with the outcome and month.
+    The indices and their convergence come from one computation
+    (:func:`lcsim.sensitivity.indices.index_tables`); the indices get the
+    columns ``includes_zero``, ``wide`` and ``replication_noise``. Outcomes
+    with a large replication noise (``analysis.noise_warning``) or wide
+    intervals (``analysis.wide_interval``) are named in logged warnings.
     """
-    problem = analysis.problem
-    method = method_of(analysis.config.analysis)
-    points = len(analysis.plan.design)
-    rows: list[dict[str, Any]] = []
-    for (outcome, step), group in outputs.groupby(["outcome", "step"], dropna=False,
-                                                  sort=False):
-        where = outcome if pd.isna(step) else f"{outcome} at month {step}"
-        y = group.set_index("point")["mean"].reindex(range(points)).to_numpy(float)
-        if np.ptp(y) == 0:
-            log.warning("%s is %g at every sample row: no indices", where, y[0])
-            continue
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = method.analyse(problem.salib(), analysis.unit, y,
-                                    analysis.config.analysis, analysis.seed)
-        for warning in caught:
-            log.warning("%s: SALib: %s", where, str(warning.message).splitlines()[0])
-        for row in method.rows(problem.names, result):
-            rows.append({"outcome": outcome, "step": step, **row})
-    table = pd.DataFrame(rows, columns=["outcome", "step", "parameter", "parameter_2",
-                                        "index", "value", "conf"])
-    table["step"] = table["step"].astype("Int64")
-    table["ci_low"] = table["value"] - table["conf"]
-    table["ci_high"] = table["value"] + table["conf"]
-    table["interval"] = np.where(table["conf"].notna(), "bootstrap", "none")
-    table["includes_zero"] = pd.array(
-        [pd.NA if pd.isna(c) else bool(lo <= 0 <= hi) for c, lo, hi in
-         zip(table["conf"], table["ci_low"], table["ci_high"], strict=True)], dtype="boolean")
-    order = {name: i for i, name in enumerate(problem.outcomes)}
-    table = table.sort_values(["outcome", "step"], key=lambda c: c.map(order)
-                              if c.name == "outcome" else c, kind="stable", ignore_index=True)
-    return table[INDEX_COLUMNS]
+    settings = analysis.config.analysis
+    method = method_of(settings)
+    indices, convergence = index_tables(analysis.problem, method, settings,
+                                        analysis.unit, analysis.seeds, outputs)
+    indices["includes_zero"] = pd.array(
+        [pd.NA if pd.isna(lo) else bool(lo <= 0 <= hi)
+         for lo, hi in zip(indices["ci_low"], indices["ci_high"], strict=True)],
+        dtype="boolean")
+    indices["wide"] = mark_wide(indices, settings.wide_interval)
+
+    noise = replication_noise(outputs, stochastic=analysis.config.model == "community")
+    share = noise.assign(step=noise["step"].astype("Float64").fillna(-1.0)).set_index(
+        ["outcome", "step"])["noise_share"]
+    keys = pd.MultiIndex.from_arrays([indices["outcome"],
+                                      indices["step"].astype("Float64").fillna(-1.0)])
+    indices["replication_noise"] = share.reindex(keys).to_numpy()
+    order = {name: i for i, name in enumerate(analysis.problem.outcomes)}
+    noise = noise.sort_values(["outcome", "step"], key=lambda c: c.map(order)
+                              if c.name == "outcome" else c, kind="stable",
+                              ignore_index=True)
+    warn_noise(noise, settings.noise_warning)
+    warn_wide(indices, settings.wide_interval)
+    return indices[INDEX_COLUMNS], convergence, noise
+
+
+def sensitivity_indices(analysis: Analysis, outputs: pd.DataFrame) -> pd.DataFrame:
+    """``indices.csv``: every index of every outcome at every month, tidy."""
+    return sensitivity_tables(analysis, outputs)[0]
 
 
 def analyse(analysis: Analysis, *, command: list[str],
@@ -286,11 +320,13 @@ def analyse(analysis: Analysis, *, command: list[str],
     folder, problem = analysis.folder, analysis.problem
     outputs = point_outputs(run_outputs(analysis), list(problem.outcomes))
     atomic_write(folder / OUTPUTS, lambda tmp: outputs.to_csv(tmp, index=False))
-    indices = sensitivity_indices(analysis, outputs)
+    indices, convergence, noise = sensitivity_tables(analysis, outputs)
     atomic_write(folder / INDICES, lambda tmp: indices.to_csv(tmp, index=False))
-    files = [PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES]
+    atomic_write(folder / CONVERGENCE, lambda tmp: convergence.to_csv(tmp, index=False))
+    atomic_write(folder / NOISE, lambda tmp: noise.to_csv(tmp, index=False))
+    files = [PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES, CONVERGENCE, NOISE]
     if analysis.config.figures and len(indices):
-        files += write_figures(indices, folder, convergence=folder / "convergence.csv")
+        files += write_figures(indices, folder, convergence=convergence)
     # Scenario discovery (lcsim.sensitivity.discovery) on the same stored runs.
     if analysis.config.analysis.discovery.methods:
         from lcsim.sensitivity.discovery import discover_analysis
@@ -301,6 +337,7 @@ def analyse(analysis: Analysis, *, command: list[str],
                    extra={"method": problem.method, "n": problem.n,
                           "parameters": problem.names, "fixed": problem.fixed,
                           "runs": len(analysis.plan.runs),
+                          "repeats": len(analysis.seeds),
                           "interval": interval_note(analysis.config)})
     return indices
 
@@ -352,6 +389,7 @@ def sensitivity_command(overrides: list[str]) -> int:
         cleanup.callback(file_handler.close)
         cleanup.callback(root.removeHandler, file_handler)
         log.info("sensitivity analysis: %s into %s", describe_size(analysis), analysis.folder)
+        log.info("intervals: %s", interval_note(analysis.config))
         write_sample(analysis)
         started = time.perf_counter()
         if simulate:
