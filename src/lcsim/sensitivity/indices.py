@@ -23,7 +23,7 @@ Repeat r's sampler seed is the first 32-bit word of
 ``SeedSequence(seed, spawn_key=(REPEAT_KEY, r))`` (child r of
 ``SeedSequence(seed, spawn_key=(REPEAT_KEY,))``), a key that no model run
 uses; with one repeat the sampler seed is the analysis seed itself. The
-bootstrap of repeat r uses the same seed as its sampler.
+bootstrap of repeat r is seeded from its sampler seed (:func:`bootstrap_seed`).
 
 References:
     Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M. &
@@ -34,10 +34,12 @@ References:
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from typing import Any
 
 import numpy as np
@@ -179,11 +181,36 @@ def index_tables(problem: Problem, method: Method, settings: AnalysisConfig,
 
 def _analyse(method: Method, salib: dict[str, Any], x: np.ndarray, y: np.ndarray,
              settings: AnalysisConfig, seed: int) -> tuple[dict[str, Any], list[str]]:
-    """SALib's result on one (prefix of a) repeat, and the first lines of its warnings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = method.analyse(salib, x, y, settings, seed)
+    """SALib's result on one (prefix of a) repeat, and the first lines of its warnings.
+
+    SALib seeds its bootstrap only when ``if seed:`` holds, and some of its
+    analyses (delta, FAST, PAWN) seed numpy's global generator: the seed is
+    passed as :func:`bootstrap_seed`, never 0, and the global generator's state
+    is put back afterwards. What SALib prints (delta's bin-merge notices) goes
+    to the debug log, not the console.
+    """
+    state = np.random.get_state()
+    printed = io.StringIO()
+    try:
+        with warnings.catch_warnings(record=True) as caught, redirect_stdout(printed):
+            warnings.simplefilter("always")
+            result = method.analyse(salib, x, y, settings, bootstrap_seed(seed))
+    finally:
+        np.random.set_state(state)
+    for line in printed.getvalue().splitlines():
+        if line.strip():
+            log.debug("SALib printed: %s", line.strip())
     return result, list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
+
+
+def bootstrap_seed(seed: int) -> int:
+    """The seed SALib's analysis gets for a sampler seed: never 0, which SALib ignores.
+
+    It is the first 32-bit word of ``SeedSequence(seed)`` (1 in the unlikely
+    case that word is 0), so every seed, 0 included, seeds the bootstrap.
+    """
+    word = int(np.random.SeedSequence(seed).generate_state(1)[0])
+    return word or 1
 
 
 def combine(estimates: pd.DataFrame, repeats: int, conf_level: float) -> pd.DataFrame:
