@@ -145,6 +145,11 @@ def test_a_region_reads_in_plain_words():
         "retention was at least 0.75 in 32 % of runs when trust loss from 0.1 to 0.2, "
         "number of communities ≤ 12 and scenario is tiny or clic_it (coverage 5 %, "
         "density 32 %)")
+    patience = parameter_words(["membership.patience"])
+    for bound, unit in ((10, "months"), (1, "month")):
+        region = Region("prim", 1, (Limit("membership.patience", lower=bound),),
+                        runs=10, productive_runs=5, coverage=0.5, density=0.5)
+        assert f"membership patience ≥ {bound} {unit} (coverage" in statement(region, patience)
 
 
 def test_outcomes_unrelated_to_the_parameters_give_no_region(uniform):

@@ -578,17 +578,33 @@ def percent(share: float) -> str:
     return f"{round(100 * share):d} %"
 
 
+#: Units read as a count of themselves, plural unless the number is 1.
+COUNTED_UNITS = ("month", "period", "run")
+
+
 def condition(limit: Limit, words: Words) -> str:
-    """One restriction in words: ``facilitation capacity ≥ 4 actions/month``."""
-    unit = f" {words.unit}" if words.unit else ""
+    """One restriction in words: ``facilitation capacity ≥ 4 actions/month``.
+
+    A counted unit takes its plural after a number other than 1: ``patience
+    ≥ 10 months``.
+    """
     if limit.values is not None:
         return f"{words.name} is " + " or ".join(number_text(v) for v in limit.values)
     if limit.lower is not None and limit.upper is not None:
         return (f"{words.name} from {number_text(limit.lower)} to "
-                f"{number_text(limit.upper)}{unit}")
+                f"{number_text(limit.upper)}{unit_text(limit.upper, words.unit)}")
     if limit.lower is not None:
-        return f"{words.name} ≥ {number_text(limit.lower)}{unit}"
-    return f"{words.name} ≤ {number_text(limit.upper)}{unit}"
+        return f"{words.name} ≥ {number_text(limit.lower)}{unit_text(limit.lower, words.unit)}"
+    return f"{words.name} ≤ {number_text(limit.upper)}{unit_text(limit.upper, words.unit)}"
+
+
+def unit_text(value: Any, unit: str) -> str:
+    """The unit after a number, with its leading space; empty without a unit."""
+    if not unit:
+        return ""
+    if unit in COUNTED_UNITS and number_text(value) != "1":
+        return f" {unit}s"
+    return f" {unit}"
 
 
 def subject(settings: DiscoveryConfig) -> str:
