@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cycler import cycler
+from matplotlib import cycler
 
 from lcsim.errors import LcsimError
 from lcsim.files import atomic_write

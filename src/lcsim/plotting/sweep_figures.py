@@ -109,7 +109,7 @@ def _grid(cells: pd.DataFrame, column: str, xs: list, ys: list) -> np.ndarray:
 
 def _draw(ax: plt.Axes, grid: np.ndarray, xs: list, ys: list, x: str, y: str, cmap: str,
           label: str, *, fmt: str = "{:.3g}", vmin: float | None = None,
-          vmax: float | None = None) -> None:
+          vmax: float | None = None, counts: np.ndarray | None = None) -> None:
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     ax.figure.colorbar(image, ax=ax, label=label, shrink=0.9)
     ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=30, ha="right")
@@ -118,11 +118,15 @@ def _draw(ax: plt.Axes, grid: np.ndarray, xs: list, ys: list, x: str, y: str, cm
     ax.set_ylabel(y)
     ax.grid(False)
     if len(xs) * len(ys) <= 64:
-        middle = np.nanmean(grid) if np.isfinite(grid).any() else 0.0
         for (row, col), value in np.ndenumerate(grid):
             if np.isfinite(value):
-                ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=7,
-                        color="white" if value < middle else "black")
+                text = fmt.format(value)
+                if counts is not None:
+                    text += f"\n({counts[row, col]:.0f} runs)"
+                # Light text on the dark end of the map, dark text on the light end.
+                dark = image.norm(value) < 0.5 if np.ptp(image.get_clim()) else True
+                ax.text(col, row, text, ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
 
 
 @styled
@@ -153,7 +157,8 @@ def plot_regime_map(table: pd.DataFrame, x: str, y: str, productive: pd.Series, 
     _, ys = axis_levels(table[y], max_levels)
     fig, ax = plt.subplots(figsize=(6.8, 5), layout="constrained")
     _draw(ax, _grid(cells, "share", xs, ys), xs, ys, x, y, SEQUENTIAL,
-          "share of runs productive (0-1)", fmt="{:.0%}", vmin=0, vmax=1)
+          "share of runs productive (0-1)", fmt="{:.0%}", vmin=0, vmax=1,
+          counts=_grid(cells, "runs", xs, ys))
     ax.set_title("Regime map" + (f": {definition}" if definition else ""))
     return save_figure(fig, path)
 

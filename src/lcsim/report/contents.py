@@ -438,6 +438,13 @@ def _sensitivity(folder: Path) -> Report:
         [folder / name for name in SENSITIVITY_CAPTIONS], SENSITIVITY_CAPTIONS.get)))
     if indices_file.is_file():
         indices = pd.read_csv(indices_file)
+        missing = indices[indices["value"].isna()]
+        if len(missing):
+            report.warnings.append(
+                f"{len(missing)} of {len(indices)} indices have no value (NaN), e.g. "
+                f"{missing.iloc[0]['index']} of {missing.iloc[0]['parameter']} for "
+                f"{missing.iloc[0]['outcome']}: the sample is too small for "
+                f"{method} (raise analysis.n).")
         wide = wide_indices(indices)
         if len(wide):
             first = wide.iloc[0]
