@@ -508,3 +508,12 @@ def test_the_browser_check_catches_a_broken_page(chromium, playwright_api, tmp_p
     assert "console: bad" in errors
     assert any(e.startswith("failed: file:") and "missing.png" in e for e in errors)
     assert [width for _, _, width in images] == [0, 0]
+
+
+def test_every_figure_with_a_caption_is_in_the_data_dictionary():
+    documented = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    names = [f"figures/{name}" for name in run_figures.CAPTIONS]
+    names += [f"figures/{name.replace('*', 'OUTCOME')}" for name in SWEEP_CAPTIONS]
+    names += list(SENSITIVITY_CAPTIONS)[:1] + ["report.html"]
+    missing = [name for name in names if f"`{name}`" not in documented]
+    assert not missing, f"figures missing from docs/outputs.md: {missing}"
