@@ -13,6 +13,7 @@ of ``summary.csv``.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,20 @@ def _grid(cells: pd.DataFrame, column: str, xs: list, ys: list) -> np.ndarray:
     return grid.reindex(index=ys, columns=xs).to_numpy(float)
 
 
+@functools.cache
+def _units() -> dict[str, str]:
+    from lcsim.config.params import describe
+    from lcsim.config.schema import LcsimConfig
+
+    return {row["name"]: row["unit"] for row in describe(LcsimConfig)}
+
+
+def axis_label(key: str) -> str:
+    """A swept key with its unit from the schema: ``facilitation.capacity (actions/month)``."""
+    unit = _units().get(key)
+    return f"{key} ({unit})" if unit else key
+
+
 def _draw(ax: plt.Axes, grid: np.ndarray, xs: list, ys: list, x: str, y: str, cmap: str,
           label: str, *, fmt: str = "{:.3g}", vmin: float | None = None,
           vmax: float | None = None, counts: np.ndarray | None = None) -> None:
@@ -114,8 +129,8 @@ def _draw(ax: plt.Axes, grid: np.ndarray, xs: list, ys: list, x: str, y: str, cm
     ax.figure.colorbar(image, ax=ax, label=label, shrink=0.9)
     ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=30, ha="right")
     ax.set_yticks(range(len(ys)), [str(v) for v in ys])
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
     ax.grid(False)
     if len(xs) * len(ys) <= 64:
         for (row, col), value in np.ndenumerate(grid):

@@ -60,8 +60,12 @@ def write_report_logged(folder: str | os.PathLike, **settings) -> Path | None:
     """
     try:
         path = write_report(folder, **settings)
-    except (ReportError, OSError, ValueError, KeyError) as error:
+    except ReportError as error:
         log.warning("no report.html: %s", error)
+        return None
+    except Exception as error:  # noqa: BLE001 - the results stand without their page
+        log.warning("no report.html: %s: %s (run lcsim report %s again)",
+                    type(error).__name__, error, folder)
         return None
     log.info("report written to %s", path)
     return path
