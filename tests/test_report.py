@@ -90,10 +90,6 @@ class Page(HTMLParser):
     def images(self) -> list[str]:
         return [attrs.get("src", "") for tag, attrs in self.tags if tag == "img"]
 
-    @property
-    def text(self) -> str:
-        return ""
-
 
 def page_of(folder: Path) -> tuple[str, Page]:
     text = (folder / REPORT).read_text(encoding="utf-8")
@@ -517,3 +513,16 @@ def test_every_figure_with_a_caption_is_in_the_data_dictionary():
     names += list(SENSITIVITY_CAPTIONS)[:1] + ["report.html"]
     missing = [name for name in names if f"`{name}`" not in documented]
     assert not missing, f"figures missing from docs/outputs.md: {missing}"
+
+
+def test_a_run_with_svg_figures_lists_them_and_embeds_the_pngs(tmp_path):
+    folder = tmp_path / "svg"
+    assert main(["run", "scenario=tiny", "scenario.steps=6", "replications=2", "n_jobs=1",
+                 "figures_format=svg", f"hydra.run.dir={folder}"]) == 0
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    for name in run_figures.CAPTIONS:
+        svg = f"figures/{name.removesuffix('.png')}.svg"
+        assert f"figures/{name}" in files and svg in files
+        assert "<svg" in (folder / svg).read_text(encoding="utf-8")[:1000]
+    _, page = page_of(folder)
+    assert len(page.images()) == len(run_figures.CAPTIONS)

@@ -18,7 +18,13 @@ from scipy import stats
 
 from lcsim.model.knowledge import knowledge_level
 from lcsim.plotting import plt
-from lcsim.plotting.style import PALETTE, SEQUENTIAL, save_figure, styled
+from lcsim.plotting.style import (
+    PALETTE,
+    SEQUENTIAL,
+    current_options,
+    save_figure,
+    styled,
+)
 
 if TYPE_CHECKING:
     from lcsim.model.model import LearningCommunityModel
@@ -214,7 +220,9 @@ def write_figures(
     out: Path, timeseries: pd.DataFrame, companies: pd.DataFrame, dimensions: int = 30,
     model: LearningCommunityModel | None = None,
 ) -> list[Path]:
-    """Write all figures of a run into ``out/figures``.
+    """Write all figures of a run into ``out/figures``; return their paths.
+
+    PNGs first, then their vector copies when ``figures_format`` asks for them.
 
     Args:
         model: The model of replicate 0 at its final month, for the network
@@ -229,4 +237,7 @@ def write_figures(
     if model is not None:
         paths.append(plot_collaboration_network(*network_snapshot(model),
                                                 folder / NETWORK_FIGURE))
+    vector = current_options().format
+    if vector != "png":
+        paths += [path.with_suffix(f".{vector}") for path in paths]
     return paths

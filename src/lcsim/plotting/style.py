@@ -28,7 +28,7 @@ from typing import Any
 
 from matplotlib import cycler
 
-from lcsim.errors import LcsimError
+from lcsim.errors import ConfigError, LcsimError
 from lcsim.files import atomic_write
 from lcsim.plotting import plt
 
@@ -95,8 +95,7 @@ def figure_options(format: str = "png", max_pixels: int = 4000) -> Iterator[Figu
     modules get the same look.
     """
     if format not in FORMATS:
-        raise FigureSizeError(f"figures_format={format!r} is not allowed: one of "
-                              f"{', '.join(FORMATS)}")
+        raise ConfigError("figures_format", format, f"one of {', '.join(FORMATS)}")
     token = _OPTIONS.set(FigureOptions(format, int(max_pixels)))
     try:
         with figure_style():

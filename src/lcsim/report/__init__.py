@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 REPORT = "report.html"
 
 
-def write_report(folder: str | os.PathLike, *, max_pixels: int = 4000,
+def write_report(folder: str | os.PathLike, *, max_pixels: int | None = None,
                  key_outcomes: list[str] | None = None,
                  ci_share: float | None = None) -> Path:
     """Write ``folder/report.html`` atomically; return its path.
@@ -38,7 +38,8 @@ def write_report(folder: str | os.PathLike, *, max_pixels: int = 4000,
     Args:
         folder: A run, sweep or sensitivity directory.
         max_pixels: Largest width or height of an embedded figure
-            (``figures_max_pixels``); larger ones are left out, with a warning.
+            (``figures_max_pixels``: by default a run's own, else 4000); larger
+            ones are left out, with a warning.
         key_outcomes, ci_share: The precision check (``sweep.key_outcomes``,
             ``sweep.ci_share``; their defaults if None).
 
@@ -47,9 +48,24 @@ def write_report(folder: str | os.PathLike, *, max_pixels: int = 4000,
     """
     folder = Path(folder)
     report = gather(folder, key_outcomes=key_outcomes, ci_share=ci_share)
+    if max_pixels is None:
+        max_pixels = stored_max_pixels(folder)
     path = folder / REPORT
     write_text(path, render(report, max_pixels=max_pixels))
     return path
+
+
+def stored_max_pixels(folder: Path) -> int:
+    """``figures_max_pixels`` of a run's ``config.yaml``, else its default."""
+    from omegaconf import OmegaConf
+
+    from lcsim.config.schema import LcsimConfig
+
+    default = LcsimConfig.__dataclass_fields__["figures_max_pixels"].default
+    config = Path(folder) / "config.yaml"
+    if not config.is_file():
+        return default
+    return int(OmegaConf.load(config).get("figures_max_pixels", default))
 
 
 def write_report_logged(folder: str | os.PathLike, **settings) -> Path | None:

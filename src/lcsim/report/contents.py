@@ -137,16 +137,24 @@ def gather(folder: Path, *, key_outcomes: list[str] | None = None,
     Args:
         folder: A run, sweep or sensitivity directory.
         key_outcomes, ci_share: The outcomes whose precision is checked and the
-            largest CI half-width allowed as a share of the mean (default:
-            ``sweep.key_outcomes`` and ``sweep.ci_share``'s defaults).
+            largest CI half-width allowed as a share of the mean (default: a
+            run's ``sweep.key_outcomes`` and ``sweep.ci_share`` in its
+            ``config.yaml``, else their defaults).
     """
     folder = Path(folder)
     kind = detect_kind(folder)
     defaults = SweepConfig()
+    if kind == RUN:
+        from omegaconf import OmegaConf
+
+        stored = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"))
+        sweep = stored.get("sweep") or {}
+        keys = list(sweep.get("key_outcomes", defaults.key_outcomes)
+                    if key_outcomes is None else key_outcomes)
+        share = sweep.get("ci_share", defaults.ci_share) if ci_share is None else ci_share
+        return _run(folder, keys, share)
     keys = list(defaults.key_outcomes if key_outcomes is None else key_outcomes)
     share = defaults.ci_share if ci_share is None else ci_share
-    if kind == RUN:
-        return _run(folder, keys, share)
     if kind == SWEEP:
         return _sweep(folder, keys, share)
     return _sensitivity(folder)
