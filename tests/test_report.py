@@ -526,3 +526,13 @@ def test_a_run_with_svg_figures_lists_them_and_embeds_the_pngs(tmp_path):
         assert "<svg" in (folder / svg).read_text(encoding="utf-8")[:1000]
     _, page = page_of(folder)
     assert len(page.images()) == len(run_figures.CAPTIONS)
+
+
+def test_an_experiment_report_asks_its_question(tmp_path):
+    folder = tmp_path / "no_facilitation"
+    assert main(["run", "experiment=no_facilitation", "scenario=tiny", "replications=2",
+                 "n_jobs=1", "figures=false", f"hydra.run.dir={folder}"]) == 0
+    text, _ = page_of(folder)
+    assert "<title>Experiment no_facilitation: 2 replication(s) of 12 months</title>" in text
+    assert ("<strong>Question:</strong> Without facilitation and with a high participation "
+            "cost, do the Clic-it communities keep their members and stay productive?") in text

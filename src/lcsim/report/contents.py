@@ -87,7 +87,8 @@ class Report:
     Attributes:
         folder: The results directory.
         kind: ``run``, ``sweep`` or ``sensitivity``.
-        title: The question or experiment, in words.
+        title: The experiment, scenario, sweep or analysis, in words.
+        question: The experiment's question, from its config file, if any.
         facts: Label and value of the config and provenance.
         status: Lines on how the runs went.
         warnings: What a reader must see before trusting the results.
@@ -97,6 +98,7 @@ class Report:
     folder: Path
     kind: str
     title: str
+    question: str | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -171,6 +173,32 @@ def _json(path: Path) -> dict[str, Any]:
 def _experiment(command: list[str]) -> str | None:
     found = [a.split("=", 1)[1] for a in command if a.startswith("experiment=")]
     return found[0] if found else None
+
+
+def experiment_question(name: str | None) -> str | None:
+    """The ``# Question:`` of an experiment's config file, in one line, if it has one."""
+    from lcsim.config.compose import config_dir
+    from lcsim.errors import LcsimError
+
+    if not name:
+        return None
+    try:
+        path = config_dir() / "experiment" / f"{name}.yaml"
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (LcsimError, OSError):
+        return None
+    words: list[str] = []
+    for line in lines:
+        text = line.removeprefix("#").strip()
+        if text.startswith("Question:"):
+            words.append(text.removeprefix("Question:").strip())
+        elif words:
+            # The question ends at the next "Word:" line or at the first setting.
+            if not line.startswith("#") or text.split(" ", 1)[0].endswith(":"):
+                break
+            words.append(text)
+    question = " ".join(words)
+    return question[:1].upper() + question[1:] if question else None
 
 
 def provenance(manifest: dict[str, Any]) -> list[tuple[str, str]]:
@@ -262,7 +290,8 @@ def _run(folder: Path, keys: list[str], share: float) -> Report:
     experiment = _experiment(manifest.get("command", []))
     title = (f"Experiment {experiment}" if experiment else f"Scenario {scenario['name']}")
     report = Report(folder, RUN, f"{title}: {manifest.get('replications', '?')} "
-                                 f"replication(s) of {scenario['steps']} months")
+                                 f"replication(s) of {scenario['steps']} months",
+                    question=experiment_question(experiment))
     report.facts = [
         ("kind", "run (lcsim run)"),
         ("scenario", f"{scenario['name']}: {scenario['n_communities']} community(ies), "
@@ -313,7 +342,7 @@ def _sweep(folder: Path, keys: list[str], share: float) -> Report:
     experiment = _experiment(manifest.get("command", []))
     title = f"Experiment {experiment}" if experiment else "Sweep over " + " x ".join(
         parameters)
-    report = Report(folder, SWEEP, title)
+    report = Report(folder, SWEEP, title, question=experiment_question(experiment))
     table = pd.read_parquet(folder / "sweep.parquet")
     summary = pd.read_csv(folder / "summary.csv")
     replications = table.groupby("point").size() if len(table) else pd.Series(dtype=int)

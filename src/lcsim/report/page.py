@@ -23,6 +23,7 @@ h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.15rem; border-bottom: 1px solid #ccc; padding-bottom: 0.2rem;
      margin-top: 2rem; }
 .kind { color: #555; margin-top: 0; }
+.question { font-size: 1.05rem; }
 .warnings { background: #fff4e5; border-left: 0.35rem solid #D55E00;
             padding: 0.5rem 1rem; }
 .warnings li { margin: 0.3rem 0; }
@@ -111,6 +112,9 @@ def render(report: Report, *, max_pixels: int = 4000) -> str:
         notes = ('<section class="ok" id="warnings"><p>No warnings: every run finished and '
                  "the key outcomes' intervals are within the precision asked for.</p>"
                  "</section>")
+    question = (f'<p class="question"><strong>Question:</strong> '
+                f"{html.escape(report.question)}</p>\n" if report.question else "")
+    where = html.escape(f"lcsim {report.kind} report of {report.folder}")
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -123,7 +127,7 @@ def render(report: Report, *, max_pixels: int = 4000) -> str:
 <body>
 <header>
 <h1>{html.escape(report.title)}</h1>
-<p class="kind">lcsim {html.escape(report.kind)} report of {html.escape(str(report.folder))}</p>
+{question}<p class="kind">{where}</p>
 </header>
 {notes}
 <h2>Run status</h2>
