@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from scipy import stats
 
 from lcsim.model.knowledge import knowledge_level
@@ -64,7 +65,8 @@ CAPTIONS = {
     NETWORK_FIGURE: (
         "The collaboration network of the largest community at the final month of "
         "replication 0: active members as nodes (squares: knowledge institutions), "
-        "coloured by commitment and sized by knowledge level; lines are active ties."),
+        "coloured by commitment and sized by knowledge level (from the least to the most "
+        "in the network); lines are active ties."),
 }
 
 
@@ -193,11 +195,15 @@ def plot_collaboration_network(name: str, nodes: pd.DataFrame, edges: pd.DataFra
     graph.add_edges_from(zip(edges["a"].tolist(), edges["b"].tolist(), strict=True))
     place = nx.spring_layout(graph, seed=seed)
     fig, ax = plt.subplots(figsize=(7.5, 6.5), layout="constrained")
-    for a, b in zip(edges["a"], edges["b"], strict=True):
-        (x0, y0), (x1, y1) = place[a], place[b]
-        ax.plot([x0, x1], [y0, y1], color="0.7", linewidth=0.5, zorder=1)
+    segments = [(place[a], place[b]) for a, b in zip(edges["a"], edges["b"], strict=True)]
+    ax.add_collection(LineCollection(segments, colors="0.7", linewidths=0.5, zorder=1))
     xy = np.array([place[m] for m in nodes["member"]]).reshape(-1, 2)
-    sizes = 20 + 280 * nodes["knowledge"].clip(0, 1).to_numpy()
+    # Marker area grows from the least to the most knowledge in this network;
+    # large networks get smaller markers so that they do not cover each other.
+    knowledge = nodes["knowledge"].to_numpy(float)
+    low, high = (knowledge.min(), knowledge.max()) if len(knowledge) else (0.0, 1.0)
+    scale = min(1.0, (60 / max(len(nodes), 1)) ** 0.5)
+    sizes = scale * (30 + 270 * (knowledge - low) / ((high - low) or 1.0))
     points = None
     for institution, marker in ((False, "o"), (True, "s")):
         keep = (nodes["institution"] == institution).to_numpy()
@@ -205,12 +211,16 @@ def plot_collaboration_network(name: str, nodes: pd.DataFrame, edges: pd.DataFra
             points = ax.scatter(xy[keep, 0], xy[keep, 1], s=sizes[keep],
                                 c=nodes["commitment"].to_numpy()[keep], cmap=SEQUENTIAL,
                                 vmin=0, vmax=1, marker=marker, edgecolors="black",
-                                linewidths=0.4, zorder=2,
-                                label="institution" if institution else "company")
+                                linewidths=0.4, zorder=2)
     if points is not None:
         fig.colorbar(points, ax=ax, label="commitment (0-1)", shrink=0.8)
-        fig.legend(loc="outside lower center", ncols=2,
-                   title="node size: knowledge level (0-1)")
+        grey = {"c": "0.75", "edgecolors": "black", "linewidths": 0.4}
+        keys = [ax.scatter([], [], marker="o", s=scale * 150, label="company", **grey),
+                ax.scatter([], [], marker="s", s=scale * 150, label="institution", **grey),
+                ax.scatter([], [], s=scale * 30, label=f"knowledge {low:.2f}", **grey),
+                ax.scatter([], [], s=scale * 300, label=f"knowledge {high:.2f}", **grey)]
+        fig.legend(handles=keys, loc="outside lower center", ncols=4,
+                   title="marker: kind of member; size: knowledge level (0-1)")
     ax.set_title(f"{name}: {len(nodes)} active members, {len(edges)} ties at the final month")
     ax.set_axis_off()
     return save_figure(fig, path)
