@@ -536,3 +536,18 @@ def test_an_experiment_report_asks_its_question(tmp_path):
     assert "<title>Experiment no_facilitation: 2 replication(s) of 12 months</title>" in text
     assert ("<strong>Question:</strong> Without facilitation and with a high participation "
             "cost, do the Clic-it communities keep their members and stay productive?") in text
+
+
+def test_a_figure_function_that_fails_leaves_no_figure_open(tmp_path):
+    # Fails after its figure is open: the outcome columns are missing.
+    months = pd.DataFrame({"community": "all", "replicate": 0, "step": [0, 1]})
+    with pytest.raises(KeyError, match="productive_share"):
+        run_figures.plot_outcomes_over_time(months, tmp_path / "none.png")
+    table = pd.DataFrame({"trust.loss": [0.1, 0.3], "facilitation.capacity": [0, 5]})
+    from lcsim.plotting.sweep_figures import plot_sweep_heatmap
+
+    with pytest.raises(FigureSizeError):
+        with figure_options("png", 500):
+            plot_sweep_heatmap(table.assign(retention=[0.5, 0.7]), "trust.loss",
+                               "facilitation.capacity", "retention", tmp_path / "big.png")
+    assert plt.get_fignums() == [] and not list(tmp_path.iterdir())

@@ -117,11 +117,20 @@ def figure_style() -> Iterator[None]:
 
 
 def styled[F: Callable[..., Any]](function: F) -> F:
-    """Draw the figures of ``function`` in :func:`figure_style`."""
+    """Draw the figures of ``function`` in :func:`figure_style`.
+
+    A figure it opened is closed if it fails before saving it.
+    """
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with figure_style():
-            return function(*args, **kwargs)
+        before = set(plt.get_fignums())
+        try:
+            with figure_style():
+                return function(*args, **kwargs)
+        except BaseException:
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            raise
 
     return wrapper  # type: ignore[return-value]
 
