@@ -35,7 +35,8 @@ def test_run_writes_a_complete_results_directory(tmp_path):
     assert "Step 1 at time" not in proc.stdout + proc.stderr  # Mesa's per-step log is quiet
     for name in ("config.yaml", "timeseries.parquet", "companies.parquet", "summary.csv",
                  "manifest.json", "figures/outcomes_over_time.png",
-                 "figures/retention_by_community.png", "figures/knowledge_distribution.png"):
+                 "figures/retention_by_community.png", "figures/knowledge_distribution.png",
+                 "figures/collaboration_network.png", "report.html"):
         assert (out / name).is_file(), name
     results = load_results(out)
     assert sorted(results.timeseries["replicate"].unique()) == [0, 1, 2]

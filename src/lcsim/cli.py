@@ -5,7 +5,9 @@ runs the replications and writes the results into Hydra's run directory
 (``results/runs/DATE/TIME`` by default; ``hydra.run.dir=PATH`` to choose).
 ``lcsim run -m [key=a,b ...]`` runs a sweep through :mod:`lcsim.sweep`
 into Hydra's sweep directory. ``lcsim sensitivity analysis=NAME`` runs a
-sensitivity analysis (:mod:`lcsim.sensitivity`). ``lcsim --version`` prints the version. Bad
+sensitivity analysis (:mod:`lcsim.sensitivity`). ``lcsim report DIR`` writes
+the page ``DIR/report.html`` (:mod:`lcsim.report`), as the other commands do at
+their end. ``lcsim --version`` prints the version. Bad
 input ends with one line on standard error that names the key, the value and
 what is allowed, and exit status 2, before any results directory is made.
 """
@@ -34,6 +36,7 @@ usage: lcsim run [key=value ...]      run the default study (scenario=clic_it)
        lcsim run -m sweep=lhs sweep.n=32  a sweep over a design in configs/sweep/
        lcsim run -m launcher=slurm key=a,b   the same sweep as Slurm job arrays
        lcsim sensitivity analysis=sobol   sensitivity indices (configs/analysis/)
+       lcsim report DIR               DIR/report.html: one page of a run, sweep or analysis
        lcsim --version
 
 Examples:
@@ -66,9 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         from lcsim.sensitivity import sensitivity_command
 
         return sensitivity_command(rest)
+    if command == "report":
+        from lcsim.report import report_command
+
+        return report_command(rest)
     if command != "run":
         print(f"lcsim: error: unknown command {command!r}; allowed: run, sensitivity, "
-              "--version", file=sys.stderr)
+              "report, --version", file=sys.stderr)
         return 2
     flags = [arg for arg in rest if arg in _HYDRA_FLAGS]
     overrides = [arg for arg in rest if arg not in _HYDRA_FLAGS]
@@ -168,9 +175,11 @@ def run_task(cfg: DictConfig) -> None:
 
     from lcsim.config.compose import explain
     from lcsim.config.validate import validate
-    from lcsim.experiment.runner import run_replications
+    from lcsim.experiment.runner import run_model, run_replications
     from lcsim.experiment.store import write_run
     from lcsim.plotting.figures import write_figures
+    from lcsim.plotting.style import figure_options
+    from lcsim.report import write_report_logged
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
@@ -196,12 +205,16 @@ def run_task(cfg: DictConfig) -> None:
     def figures(folder: Path) -> list[Path]:
         if not config.figures:
             return []
-        return write_figures(folder, result.timeseries, result.companies,
-                             config.scenario.knowledge_dimensions)
+        # The network is not in the tables: replicate 0 is rerun exactly from its seed.
+        model = run_model(config, config.seed, replicate=0)
+        with figure_options(config.figures_format, config.figures_max_pixels):
+            return write_figures(folder, result.timeseries, result.companies,
+                                 config.scenario.knowledge_dimensions, model=model)
 
     started = time.perf_counter()
     write_run(out, config, result, timings={"simulation": simulated}, figures=figures,
               command=["lcsim", "run", *sys.argv[1:]])
+    write_report_logged(out)
     overall = result.timeseries
     final = overall[(overall["community"] == "all") & (overall["step"] == s.steps)]
     log.info("productive share at month %d: %.2f (mean of %d); retention %.2f",

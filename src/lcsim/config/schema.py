@@ -335,6 +335,7 @@ class AnalysisConfig:
 
 
 MODELS = ("community", "ishigami")
+FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
 @dataclass
@@ -378,6 +379,15 @@ class LcsimConfig:
         -1, "Worker processes for replications (-1: all cores).", low=-1, high=4096,
     )
     figures: bool = param(True, "Write PNG figures into the run directory.")
+    figures_format: str = param(
+        "png", "File format of the figures: png only, or a vector copy (svg or pdf) next "
+        "to each PNG.", choices=FIGURE_FORMATS,
+    )
+    figures_max_pixels: int = param(
+        4000, "Largest width or height of a figure's PNG; a figure that would be larger "
+        "is refused (figures aggregate or paginate to stay within it).", unit="pixel",
+        low=200, high=20_000,
+    )
 
 
 MECHANISM_SECTIONS = (

@@ -80,19 +80,33 @@ def simulate(
             model draws every random number from a generator built from it.
         replicate: The replicate number, written into the tables.
     """
-    config = validate(config)
-    root = None
-    if not isinstance(seed, np.random.SeedSequence):
-        root, seed = int(seed), replicate_seed(int(seed), replicate)
+    root = None if isinstance(seed, np.random.SeedSequence) else int(seed)
     started = time.perf_counter()
-    model = LearningCommunityModel(config, rng=np.random.default_rng(seed))
-    model.run()
+    model = run_model(config, seed, replicate=replicate)
     timeseries = model.outcomes()
     timeseries.insert(0, "replicate", replicate)
     companies = final_companies(model)
     companies.insert(0, "replicate", replicate)
     return RunResult(timeseries, companies, [time.perf_counter() - started], root,
                      [replicate])
+
+
+def run_model(
+    config: LcsimConfig | DictConfig,
+    seed: int | np.random.SeedSequence,
+    *,
+    replicate: int = 0,
+) -> LearningCommunityModel:
+    """Run the model once, as :func:`simulate` does, and return it at its final month.
+
+    For what the tables do not hold, such as the collaboration network.
+    """
+    config = validate(config)
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = replicate_seed(int(seed), replicate)
+    model = LearningCommunityModel(config, rng=np.random.default_rng(seed))
+    model.run()
+    return model
 
 
 def outcome_names(config: LcsimConfig) -> tuple[str, ...]:

@@ -357,6 +357,8 @@ def sensitivity_command(overrides: list[str]) -> int:
     from lcsim.cli import check_folder
     from lcsim.config.compose import explain
     from lcsim.errors import LcsimError
+    from lcsim.plotting.style import figure_options
+    from lcsim.report import write_report_logged
     from lcsim.sweep.engine import check_launch, choose_launcher, run_sweep
 
     if not any(o.startswith("hydra.run.dir=") for o in overrides):
@@ -391,6 +393,7 @@ def sensitivity_command(overrides: list[str]) -> int:
         log.info("sensitivity analysis: %s into %s", describe_size(analysis), analysis.folder)
         log.info("intervals: %s", interval_note(analysis.config))
         write_sample(analysis)
+        pixels = analysis.config.figures_max_pixels
         started = time.perf_counter()
         if simulate:
             try:
@@ -400,15 +403,18 @@ def sensitivity_command(overrides: list[str]) -> int:
             except LcsimError as error:
                 return _error(str(error), status=1)
             if outcome.failed:
+                write_report_logged(analysis.folder, max_pixels=pixels)
                 return _error(f"{len(outcome.failed)} of {outcome.ran} run(s) failed; "
                               f"tracebacks in {outcome.folder / 'failed'}/; run the same "
                               "command again to retry them and finish the analysis",
                               status=1)
         try:
-            indices = analyse(analysis, command=command,
-                              timings={"runs": time.perf_counter() - started})
+            with figure_options(analysis.config.figures_format, pixels):
+                indices = analyse(analysis, command=command,
+                                  timings={"runs": time.perf_counter() - started})
         except MissingOutputsError as error:
             return _error(str(error), error.details, status=1)
+        write_report_logged(analysis.folder, max_pixels=pixels)
     print(f"lcsim: {len(indices)} indices in {analysis.folder / INDICES} "
           f"({interval_note(analysis.config).split(':')[0]} intervals)", file=sys.stderr)
     return 0

@@ -260,6 +260,28 @@ def report_precision(plan: Plan, summary: pd.DataFrame) -> None:
                 100 * share, first["point"], first["outcome"], first["mean"], half)
 
 
+def write_sweep_report(plan: Plan) -> None:
+    """The sweep's figures (with ``figures=true``) and ``report.html``, once at its end.
+
+    A figure or report that cannot be made is logged; the sweep's tables stand.
+    """
+    from lcsim.plotting.style import figure_options
+    from lcsim.plotting.sweep_figures import write_sweep_figures
+    from lcsim.report import write_report_logged
+
+    config = plan.configs[0]
+    with figure_options(config.figures_format, config.figures_max_pixels):
+        if config.figures:
+            try:
+                write_sweep_figures(plan.folder, list(plan.sweep.key_outcomes),
+                                    config.analysis.discovery)
+            except (LcsimError, OSError, ValueError, KeyError) as error:
+                log.warning("no sweep figures: %s", error)
+    write_report_logged(plan.folder, max_pixels=config.figures_max_pixels,
+                        key_outcomes=list(plan.sweep.key_outcomes),
+                        ci_share=plan.sweep.ci_share)
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -296,6 +318,7 @@ def multirun(overrides: list[str]) -> int:
             return _error(str(error), details=error.changes)
         except LcsimError as error:
             return _error(str(error), status=1)
+        write_sweep_report(plan)
     if outcome.failed:
         return _error(f"{len(outcome.failed)} of {outcome.ran} run(s) failed; tracebacks in "
                       f"{outcome.folder / FAILED}/; run the same command again to retry them",

@@ -37,8 +37,9 @@ from lcsim.sweep.design import Design, combine, command_line_axes, declared_desi
 
 #: Keys that change how a sweep runs or reports, not what it computes: left out
 #: of its identity (a sensitivity analysis's sample is in the design points).
-EXECUTION_KEYS = ("n_jobs", "figures", "sweep.batch_size", "sweep.key_outcomes",
-                  "sweep.ci_share", "launcher", "analysis")
+EXECUTION_KEYS = ("n_jobs", "figures", "figures_format", "figures_max_pixels",
+                  "sweep.batch_size", "sweep.key_outcomes", "sweep.ci_share", "launcher",
+                  "analysis")
 
 
 @dataclass(frozen=True)

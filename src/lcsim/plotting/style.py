@@ -1,0 +1,176 @@
+"""The one look of lcsim's figures, and how every figure is written.
+
+* :data:`PALETTE` — the Okabe–Ito colours, distinguishable with the common
+  forms of colour blindness (Okabe & Ito 2008); :data:`SEQUENTIAL` and
+  :data:`DIVERGING` are the colour maps for values on a scale (viridis and
+  cividis are colour-blind safe and print in grey as a ramp);
+* :func:`figure_style` — matplotlib settings every figure function draws in;
+* :func:`figure_options` — the file format and the pixel cap of a command's
+  figures (``figures_format``, ``figures_max_pixels`` in the config);
+* :func:`save_figure` — writes a figure atomically, refuses one larger than
+  the cap, and closes it, so that batch jobs keep no figure open.
+
+References:
+    Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make
+    figures and presentations that are friendly to colorblind people.
+    https://jfly.uni-koeln.de/color/
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib import cycler
+
+from lcsim.errors import ConfigError, LcsimError
+from lcsim.files import atomic_write
+from lcsim.plotting import plt
+
+#: Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky blue,
+#: yellow, black.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+           "#F0E442", "#000000")
+SEQUENTIAL = "viridis"
+#: For widths and other magnitudes, kept apart from the means' map.
+MAGNITUDE = "cividis"
+DPI = 120
+#: Vector formats a figure may be written in besides its PNG.
+FORMATS = ("png", "svg", "pdf")
+
+RC: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "image.cmap": SEQUENTIAL,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "font.family": "DejaVu Sans",
+}
+
+
+class FigureSizeError(LcsimError, ValueError):
+    """A figure would be larger than ``figures_max_pixels``."""
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """How a command's figures are written.
+
+    Attributes:
+        format: ``png``, or ``svg``/``pdf`` for a vector copy next to each PNG.
+        max_pixels: Largest width or height of a PNG, pixels.
+    """
+
+    format: str = "png"
+    max_pixels: int = 4000
+
+
+_OPTIONS: contextvars.ContextVar[FigureOptions | None] = contextvars.ContextVar(
+    "lcsim_figure_options", default=None)
+
+
+def current_options() -> FigureOptions:
+    """The figure options in force (the defaults outside :func:`figure_options`)."""
+    return _OPTIONS.get() or FigureOptions()
+
+
+@contextmanager
+def figure_options(format: str = "png", max_pixels: int = 4000) -> Iterator[FigureOptions]:
+    """Write the figures made inside in ``format`` and refuse any above ``max_pixels``.
+
+    Also draws them in :func:`figure_style`, so that figure functions of other
+    modules get the same look.
+    """
+    if format not in FORMATS:
+        raise ConfigError("figures_format", format, f"one of {', '.join(FORMATS)}")
+    token = _OPTIONS.set(FigureOptions(format, int(max_pixels)))
+    try:
+        with figure_style():
+            yield current_options()
+    finally:
+        _OPTIONS.reset(token)
+
+
+def options_of(config: Any) -> FigureOptions:
+    """The figure options a config asks for (``figures_format``, ``figures_max_pixels``)."""
+    return FigureOptions(config.figures_format, config.figures_max_pixels)
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Draw inside with lcsim's palette, fonts and grid."""
+    with plt.rc_context(RC):
+        yield
+
+
+def styled[F: Callable[..., Any]](function: F) -> F:
+    """Draw the figures of ``function`` in :func:`figure_style`.
+
+    A figure it opened is closed if it fails before saving it.
+    """
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before = set(plt.get_fignums())
+        try:
+            with figure_style():
+                return function(*args, **kwargs)
+        except BaseException:
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def pixel_size(fig: plt.Figure, dpi: float = DPI) -> tuple[int, int]:
+    """Width and height in pixels of the figure's PNG."""
+    width, height = fig.get_size_inches()
+    return round(width * dpi), round(height * dpi)
+
+
+def save_figure(fig: plt.Figure, path: Path, *, formats: tuple[str, ...] | None = None,
+                max_pixels: int | None = None) -> Path:
+    """Write a figure as PNG (and a vector copy if asked) atomically, and close it.
+
+    Args:
+        fig: The figure; closed whatever happens.
+        path: The PNG's path; a vector copy gets the same name with its suffix.
+        formats: Formats to write (default: PNG, plus ``figures_format``).
+        max_pixels: Largest width or height in pixels (default:
+            ``figures_max_pixels`` in force).
+
+    Raises:
+        FigureSizeError: The PNG would be wider or taller than ``max_pixels``:
+            aggregate the data or split the figure into pages instead.
+    """
+    options = current_options()
+    cap = options.max_pixels if max_pixels is None else max_pixels
+    if formats is None:
+        formats = ("png",) if options.format == "png" else ("png", options.format)
+    path = Path(path)
+    try:
+        width, height = pixel_size(fig)
+        if max(width, height) > cap:
+            raise FigureSizeError(
+                f"{path.name} would be {width} x {height} pixels: figures_max_pixels="
+                f"{cap} allows at most {cap} on a side; aggregate or paginate")
+        for kind in formats:
+            target = path.with_suffix(f".{kind}")
+            atomic_write(target, lambda tmp, kind=kind: fig.savefig(tmp, format=kind,
+                                                                   dpi=DPI))
+    finally:
+        plt.close(fig)
+    return path
