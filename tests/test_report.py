@@ -352,6 +352,15 @@ def test_sensitivity_report_has_indices_figures_and_discovery(sensitivity_dir):
     assert indices["value"].isna().all()
     assert any(w.startswith(f"{len(indices)} of {len(indices)} indices have no value")
                for w in page.warnings)
+    # The tiny scenario's replicates differ more than its sample rows: noise warned of.
+    noise = pd.read_csv(folder / "noise.csv")
+    noisy = noise[noise["noise_share"] > 0.1]
+    assert len(noisy)
+    first = noisy.iloc[0]
+    warning = [w for w in page.warnings if w.startswith("Replication noise is a large share")]
+    assert len(warning) == 1
+    assert (f"{first['outcome']} at month {first['step']} {100 * first['noise_share']:.0f} %"
+            in warning[0])
 
 
 def test_sensitivity_report_tables_the_largest_indices_and_wide_intervals(ishigami_dir):
@@ -365,11 +374,11 @@ def test_sensitivity_report_tables_the_largest_indices_and_wide_intervals(ishiga
     row = (f'<tr><td>y</td><td></td><td>S1</td><td>{top["parameter"]}</td>'
            f'<td class="num">{top["value"]:.4g}</td>')
     assert row in text
-    width = indices["ci_high"] - indices["ci_low"]
-    wide = indices[(indices["interval"] == "bootstrap")
-                   & (width > indices["value"].abs().clip(lower=0.05))]
+    # The page warns of exactly the intervals indices.csv marks wide.
+    wide = indices[indices["wide"].fillna(False).astype(bool)]
     assert len(wide)
-    assert any(w.startswith(f"{len(wide)} of {len(indices)} indices have an interval wider")
+    assert any(w.startswith(f"{len(wide)} of {indices['ci_low'].notna().sum()} intervals "
+                            "are wide (half-width above analysis.wide_interval=0.1")
                for w in page.warnings)
 
 

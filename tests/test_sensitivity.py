@@ -11,7 +11,7 @@ import pytest
 
 from lcsim.cli import main
 from lcsim.model.ishigami import analytic_indices
-from lcsim.sensitivity.indices import convergence_sizes
+from lcsim.sensitivity.indices import combine, convergence_sizes
 from lcsim.sensitivity.methods import METHODS
 from lcsim.sensitivity.precision import (
     mark_wide,
@@ -169,7 +169,7 @@ def test_the_community_model_is_analysed_per_month_averaged_over_replications(tm
     assert month["wide"].any() and "retention at month 6: " in err
     assert "intervals are wide" in err
     convergence = assert_last_size_is_the_indices(folder, 4)
-    assert sorted(set(convergence["n"])) == [2, 4]
+    assert sorted(set(convergence["n"])) == [4]  # no size below 8 but N itself
 
 
 def test_a_saltelli_sample_of_base_size_k_is_its_first_k_blocks():
@@ -184,8 +184,11 @@ def test_a_saltelli_sample_of_base_size_k_is_its_first_k_blocks():
             part = sobol.sample(problem, k, calc_second_order=second_order, seed=7)
             np.testing.assert_array_equal(full[:k * block], part)
     assert convergence_sizes(METHODS["sobol"], 8192) == [16 * 2**k for k in range(10)]
-    assert convergence_sizes(METHODS["sobol"], 16) == [4, 8, 16]
-    assert convergence_sizes(METHODS["morris"], 10) == [2, 4, 8, 10]
+    assert convergence_sizes(METHODS["sobol"], 16) == [8, 16]
+    assert convergence_sizes(METHODS["sobol"], 8) == [8]
+    assert convergence_sizes(METHODS["morris"], 10) == [8, 10]
+    assert convergence_sizes(METHODS["morris"], 4) == [4]
+    assert convergence_sizes(METHODS["delta"], 64) == [16, 32, 64]
     assert convergence_sizes(METHODS["rbd_fast"], 256) == [32, 64, 128, 256]
     assert convergence_sizes(METHODS["fast"], 65) == [65]
 
@@ -301,13 +304,59 @@ def test_wide_intervals_are_marked_against_the_largest_value_of_their_index(capl
     # Half-widths 0.12 > 0.1 x 0.6 (ST), 0.01, 0.04 < 0.05, 0.03 (S1), none (sigma).
     indices["wide"] = mark_wide(indices, 0.1)
     assert indices["wide"].tolist() == [True, False, False, False, pd.NA]
-    assert not mark_wide(indices, 0).any()
+    assert mark_wide(indices, 0).tolist() == [False, False, False, False, pd.NA]
     with caplog.at_level("WARNING", logger="lcsim"):
         assert warn_wide(indices, 0.1) == 1
     message = caplog.records[0].getMessage()
     assert message.startswith("retention at month 48: 1 of 4 intervals are wide")
     assert "ST of facilitation.capacity at month 48: 0.31 ± 0.12" in message
     assert "analysis.n, more replications or analysis.repeats" in message
+
+
+def test_each_repeat_has_model_seeds_of_its_own(tmp_path):
+    from lcsim.sensitivity.study import plan_analysis
+    from lcsim.sweep.plan import BLOCK_KEY
+
+    analysis = plan_analysis([*TINY_MORRIS, "analysis.repeats=2",
+                              f"hydra.run.dir={tmp_path}"])
+    rows = len(analysis.plan.design) // 2
+    keys = {run.point: [] for run in analysis.plan.runs}
+    for run in analysis.plan.runs:
+        keys[run.point].append(run.spawn_key)
+    # Common random numbers within a repeat; repeat 0 as lcsim run, repeat 1 apart.
+    assert keys[0] == keys[rows - 1] == [(0,), (1,)]
+    assert keys[rows] == keys[2 * rows - 1] == [(BLOCK_KEY, 1, 0), (BLOCK_KEY, 1, 1)]
+
+
+def test_a_second_order_interval_is_judged_against_the_largest_sobol_index():
+    # S2 is a share of the same variance as S1 and ST: its half-width 0.04 is
+    # small beside ST = 0.6, though S2's own largest value is only 0.05.
+    indices = pd.DataFrame({
+        "outcome": ["y"] * 3, "step": pd.array([pd.NA] * 3, dtype="Int64"),
+        "parameter": ["a", "a", "a"], "parameter_2": ["", "", "b"],
+        "index": ["ST", "S1", "S2"], "value": [0.6, 0.4, 0.05],
+        "ci_low": [0.58, 0.39, 0.01], "ci_high": [0.62, 0.41, 0.09]})
+    assert mark_wide(indices, 0.1).tolist() == [False, False, False]
+    assert mark_wide(indices, 0.05).tolist() == [False, False, True]
+
+
+def test_repeated_estimates_combine_to_their_mean_and_a_student_t_interval():
+    estimates = pd.DataFrame({
+        "repeat": [0, 1, 2, 0, 1, 2, 0, 1], "n": [8] * 6 + [4] * 2,
+        "parameter": ["a"] * 3 + ["b"] * 3 + ["a"] * 2, "parameter_2": [""] * 8,
+        "index": ["S1"] * 8, "value": [1.0, 2.0, 3.0, 0.5, np.nan, 0.7, 0.1, 0.2],
+        "conf": [0.1] * 8})
+    table = combine(estimates, 3, 0.95).set_index(["n", "parameter"])
+    # t_2 at 95 % is 4.3027; SD of 1, 2, 3 is 1: 2 ± 4.3027 / sqrt(3) = 2 ± 2.48414.
+    a = table.loc[(8, "a")]
+    assert a["value"] == 2.0 and a["interval"] == "repeated"
+    np.testing.assert_allclose([a["ci_low"], a["ci_high"]], [2 - 2.48414, 2 + 2.48414],
+                               atol=1e-5)
+    # A repeat without an estimate: no value and no interval.
+    b = table.loc[(8, "b")]
+    assert np.isnan(b["value"]) and b["interval"] == "none"
+    # A size that one repeat lacks is left out.
+    assert (4, "a") not in table.index
 
 
 @pytest.mark.parametrize("method, n, index", [("fast", 65, "ST"), ("rbd_fast", 256, "S1"),

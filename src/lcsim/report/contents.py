@@ -429,10 +429,15 @@ def top_indices(indices: pd.DataFrame, top: int = TOP_INDICES) -> pd.DataFrame:
 
 
 def wide_indices(indices: pd.DataFrame) -> pd.DataFrame:
-    """Indices whose interval is wider than the index itself (and than 0.05)."""
-    rows = indices[indices["interval"] == "bootstrap"]
-    width = rows["ci_high"] - rows["ci_low"]
-    return rows[width > rows["value"].abs().clip(lower=0.05)]
+    """Indices whose interval the analysis marked wide (``indices.csv``'s ``wide``)."""
+    return indices[indices["wide"].astype("boolean").fillna(False).astype(bool)]
+
+
+def noisy_outcomes(noise: pd.DataFrame, limit: float) -> pd.DataFrame:
+    """Outcome-months whose replication noise share exceeds ``limit`` (0: none)."""
+    if limit == 0:
+        return noise.head(0)
+    return noise[noise["noise_share"] > limit]
 
 
 def _ranges(parameters: list[dict[str, Any]]) -> list[str]:
@@ -485,11 +490,29 @@ def _sensitivity(folder: Path) -> Report:
         wide = wide_indices(indices)
         if len(wide):
             first = wide.iloc[0]
+            month = "" if pd.isna(first["step"]) else f" at month {int(first['step'])}"
             report.warnings.append(
-                f"{len(wide)} of {len(indices)} indices have an interval wider than the index "
-                f"itself (e.g. {first['index']} of {first['parameter']} for "
-                f"{first['outcome']}: {first['value']:.3g}, interval {first['ci_low']:.3g} "
-                f"to {first['ci_high']:.3g}); a larger analysis.n would narrow them.")
+                f"{len(wide)} of {int(indices['ci_low'].notna().sum())} intervals are wide "
+                f"(half-width above analysis.wide_interval="
+                f"{problem.get('wide_interval', '?')} x the largest value of their index), "
+                f"e.g. {first['index']} of {first['parameter']} for {first['outcome']}"
+                f"{month}: {first['value']:.3g}, interval {first['ci_low']:.3g} to "
+                f"{first['ci_high']:.3g}; a larger analysis.n, more replications or "
+                "analysis.repeats would narrow them.")
+    noise_file = folder / "noise.csv"
+    if noise_file.is_file():
+        noisy = noisy_outcomes(pd.read_csv(noise_file), problem.get("noise_warning", 0.1))
+        if len(noisy):
+            shown = "; ".join(
+                f"{row.outcome}{'' if pd.isna(row.step) else f' at month {int(row.step)}'} "
+                f"{100 * row.noise_share:.0f} %" for row in noisy.head(6).itertuples())
+            more = f" and {len(noisy) - 6} more" if len(noisy) > 6 else ""
+            report.warnings.append(
+                f"Replication noise is a large share of the variance of the sample rows' "
+                f"means (above analysis.noise_warning={problem.get('noise_warning', 0.1)}): "
+                f"{shown}{more}; those indices partly describe noise, and more "
+                "replications would lower it.")
+    if indices_file.is_file():
         columns = ["outcome", "step", "index", "parameter", "value", "ci_low", "ci_high",
                    "interval"]
         top = top_indices(indices)

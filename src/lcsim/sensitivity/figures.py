@@ -518,7 +518,7 @@ def write_figures(indices: pd.DataFrame, folder: Path, *,
 
     ``indices.png`` always; ``morris.png`` with Morris's mu_star and sigma;
     ``second_order.png`` with S2 rows; ``indices_over_time.png`` with two or
-    more months; ``convergence.png`` with a convergence table that has rows.
+    more months; ``convergence.png`` with a convergence table of two or more sizes.
     """
     folder = Path(folder)
     kinds = set(indices["index"])
@@ -529,6 +529,6 @@ def write_figures(indices: pd.DataFrame, folder: Path, *,
         written.append(plot_second_order(indices, folder / SECOND_ORDER_FIGURE))
     if months(indices) >= 2:
         written.append(plot_indices_over_time(indices, folder / OVER_TIME_FIGURE))
-    if convergence is not None and len(_single(convergence)):
+    if convergence is not None and _single(convergence)["n"].nunique() >= 2:
         written.append(plot_convergence(convergence, folder / CONVERGENCE_FIGURE))
     return [path.name for path in written]

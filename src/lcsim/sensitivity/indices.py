@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 REPEAT_KEY = 2**32 - 1
 #: The smallest base size of the convergence unless N is small (a power of 2).
 CONVERGENCE_START = 16
+#: The smallest base size of a convergence table.
+CONVERGENCE_FLOOR = 8
 #: Columns of ``convergence.csv``.
 CONVERGENCE_COLUMNS = ["outcome", "step", "n", "parameter", "parameter_2", "index",
                        "value", "ci_low", "ci_high", "interval"]
@@ -74,12 +76,14 @@ def convergence_sizes(method: Method, n: int) -> list[int]:
     """Base sizes of the convergence: powers of 2 from n_min below n, then n.
 
     n_min is :data:`CONVERGENCE_START`, or the largest power of 2 at most n / 4
-    when that is smaller, but never below the method's smallest size. A method
-    whose sample cannot be cut (FAST) has the full size only.
+    when that is smaller, but never below :data:`CONVERGENCE_FLOOR` (smaller
+    samples give meaningless estimates: Ishigami's S1 came out above 2 at
+    N = 2) nor the method's smallest size. A method whose sample cannot be cut
+    (FAST) has the full size only.
     """
     if method.unit_rows is None:
         return [n]
-    floor = 1 << (max(method.min_n, 2) - 1).bit_length()
+    floor = 1 << (max(method.min_n, CONVERGENCE_FLOOR) - 1).bit_length()
     quarter = n // 4
     start = max(floor, min(CONVERGENCE_START, 1 << (quarter.bit_length() - 1)
                            if quarter else 0))
@@ -245,5 +249,5 @@ def combine(estimates: pd.DataFrame, repeats: int, conf_level: float) -> pd.Data
     table = table[table["count"] == repeats]
     half = stats.t.ppf(0.5 + conf_level / 2, repeats - 1) * table["sd"] / np.sqrt(repeats)
     table = table.assign(ci_low=table["value"] - half, ci_high=table["value"] + half,
-                         interval="repeated")
+                         interval=np.where(table["value"].notna(), "repeated", "none"))
     return table.drop(columns=["sd", "count"]).reset_index(drop=True)

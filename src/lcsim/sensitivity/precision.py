@@ -10,12 +10,15 @@ row); ``noise_share`` is that over the variance (ddof 1) of the row means.
 It is 0 for a model without noise and about 1 when the row means differ by
 noise alone (by the law of total variance the row means' variance is the
 parameters' part plus this noise); the indices of an outcome with a large
-share describe noise as much as the parameters.
+share describe noise as much as the parameters. With common random numbers
+(``sweep.common_random_numbers``, the default) replicate r of every row uses
+the same seed, so part of the noise is shared by all rows and moves no index:
+``noise_share`` is then an upper bound of the noise's share (and can exceed 1).
 
 Wide intervals (``indices.csv``'s ``wide``): an interval is wide when its
 half-width exceeds ``analysis.wide_interval`` times the largest |value| of its
-index at that outcome and month, a scale that fits Sobol' shares and Morris
-mu_star in outcome units alike.
+index at that outcome and month (for Sobol's S2, of S1, ST and S2 there), a
+scale that fits Sobol' shares and Morris mu_star in outcome units alike.
 """
 
 from __future__ import annotations
@@ -90,20 +93,37 @@ def warn_noise(noise: pd.DataFrame, limit: float) -> int:
     return len(loud)
 
 
+def step_key(steps: pd.Series) -> pd.Series:
+    """Months as a key to group and join by, -1 for a stand-in without months."""
+    return steps.astype("Float64").fillna(-1.0)
+
+
+def interval_scale(indices: pd.DataFrame) -> pd.Series:
+    """Per row of ``indices``: the size its interval is judged against.
+
+    The largest |value| of the same index at the same outcome and month; for
+    Sobol's S2, a share of the same variance as S1 and ST but mostly near 0,
+    the largest |value| of S1, ST and S2 there.
+    """
+    where = [indices["outcome"], step_key(indices["step"])]
+    size = indices["value"].abs()
+    scale = size.groupby([*where, indices["index"]]).transform("max")
+    second = indices["index"] == "S2"
+    if second.any():
+        sobol = size.where(indices["index"].isin(["S1", "ST", "S2"]))
+        scale = scale.where(~second, sobol.groupby(where).transform("max"))
+    return scale
+
+
 def mark_wide(indices: pd.DataFrame, share: float) -> pd.Series:
     """Per row of ``indices``: whether its interval is wide (NA without interval).
 
-    Wide means half-width > ``share`` x the largest |value| of the same index
-    at the same outcome and month; ``share`` 0 marks none.
+    Wide means half-width > ``share`` x :func:`interval_scale`; ``share`` 0
+    marks none.
     """
     half = (indices["ci_high"] - indices["ci_low"]) / 2
-    scale = indices["value"].abs().groupby(
-        [indices["outcome"], indices["step"].astype("Float64").fillna(-1.0),
-         indices["index"]]).transform("max")
-    wide = (half > share * scale) if share > 0 else half.notna() & False
-    return pd.array([pd.NA if pd.isna(h) else bool(w) for h, w in zip(half, wide,
-                                                                        strict=True)],
-                    dtype="boolean")
+    wide = half > share * interval_scale(indices) if share > 0 else half.notna() & False
+    return wide.astype("boolean").mask(half.isna())
 
 
 def warn_wide(indices: pd.DataFrame, share: float) -> int:
@@ -114,20 +134,19 @@ def warn_wide(indices: pd.DataFrame, share: float) -> int:
     outcome-months were warned of.
     """
     warned = 0
+    relative = (indices["ci_high"] - indices["ci_low"]) / 2 / interval_scale(indices)
     marked = indices[indices["wide"].fillna(False).astype(bool)]
     for (outcome, step), group in marked.groupby(["outcome", "step"], dropna=False,
                                                  sort=False):
         total = indices[(indices["outcome"] == outcome) & (
             indices["step"].isna() if pd.isna(step) else indices["step"] == step)]
-        scale = total["value"].abs().groupby(total["index"]).max()
-        half = (group["ci_high"] - group["ci_low"]) / 2
-        worst = group.loc[(half / group["index"].map(scale)).idxmax()]
+        worst = group.loc[relative[group.index].idxmax()]
+        half = (worst["ci_high"] - worst["ci_low"]) / 2
         pair = worst["parameter"] + (f" and {worst['parameter_2']}"
                                      if isinstance(worst["parameter_2"], str)
                                      and worst["parameter_2"] else "")
         month = "" if pd.isna(step) else f" at month {step}"
-        example = (f"{worst['index']} of {pair}{month}: "
-                   f"{_plus_minus(worst['value'], half[worst.name])}")
+        example = f"{worst['index']} of {pair}{month}: {_plus_minus(worst['value'], half)}"
         log.warning("%s: %d of %d intervals are wide (half-width above "
                     "analysis.wide_interval=%g x the largest |value| of their index); the "
                     "widest: %s; a larger analysis.n, more replications or "

@@ -57,6 +57,7 @@ from lcsim.sensitivity.methods import method_of
 from lcsim.sensitivity.precision import (
     mark_wide,
     replication_noise,
+    step_key,
     warn_noise,
     warn_wide,
 )
@@ -160,7 +161,9 @@ def plan_analysis(overrides: list[str]) -> Analysis:
     base = compose_config(fixed) if problem.fixed else composed
     configs = point_configs(fixed, design, groups)
     sweep = sweep_section(base)
-    runs = plan_runs(design, configs, sweep.common_random_numbers)
+    # Each repeat is a block with random numbers of its own: independent repeats.
+    blocks = np.repeat(np.arange(len(seeds)), len(unit) // len(seeds)).tolist()
+    runs = plan_runs(design, configs, sweep.common_random_numbers, blocks=blocks)
     plan = Plan(folder / RUNS, sweep, int(base.seed), int(base.n_jobs),
                 launcher_section(base), design, configs, runs, sweep_identity(base, design))
     return Analysis(folder, validate(base), problem, unit, seed, plan, tuple(seeds))
@@ -187,7 +190,9 @@ def write_sample(analysis: Analysis) -> None:
     atomic_write(folder / SAMPLE, lambda tmp: sample.to_csv(tmp, index=False))
     problem = {**analysis.problem.describe(), "seed": analysis.seed,
                "repeats": len(analysis.seeds), "sampler_seeds": list(analysis.seeds),
-               "interval": interval_note(analysis.config)}
+               "interval": interval_note(analysis.config),
+               "noise_warning": analysis.config.analysis.noise_warning,
+               "wide_interval": analysis.config.analysis.wide_interval}
     write_text(folder / PROBLEM, json.dumps(problem, indent=1) + "\n")
 
 
@@ -292,10 +297,9 @@ def sensitivity_tables(analysis: Analysis, outputs: pd.DataFrame
     indices["wide"] = mark_wide(indices, settings.wide_interval)
 
     noise = replication_noise(outputs, stochastic=analysis.config.model == "community")
-    share = noise.assign(step=noise["step"].astype("Float64").fillna(-1.0)).set_index(
+    share = noise.assign(step=step_key(noise["step"])).set_index(
         ["outcome", "step"])["noise_share"]
-    keys = pd.MultiIndex.from_arrays([indices["outcome"],
-                                      indices["step"].astype("Float64").fillna(-1.0)])
+    keys = pd.MultiIndex.from_arrays([indices["outcome"], step_key(indices["step"])])
     indices["replication_noise"] = share.reindex(keys).to_numpy()
     order = {name: i for i, name in enumerate(analysis.problem.outcomes)}
     noise = noise.sort_values(["outcome", "step"], key=lambda c: c.map(order)
@@ -304,11 +308,6 @@ def sensitivity_tables(analysis: Analysis, outputs: pd.DataFrame
     warn_noise(noise, settings.noise_warning)
     warn_wide(indices, settings.wide_interval)
     return indices[INDEX_COLUMNS], convergence, noise
-
-
-def sensitivity_indices(analysis: Analysis, outputs: pd.DataFrame) -> pd.DataFrame:
-    """``indices.csv``: every index of every outcome at every month, tidy."""
-    return sensitivity_tables(analysis, outputs)[0]
 
 
 def analyse(analysis: Analysis, *, command: list[str],

@@ -11,6 +11,8 @@ default) replicate r of every point uses child r of ``SeedSequence(seed)``,
 exactly as ``lcsim run`` and :func:`lcsim.simulate` do, so that differences
 between points are not blurred by different random draws. With ``false``, run
 (p, r) uses ``SeedSequence(seed, spawn_key=(p, r))``: independent streams.
+The repeats of a sensitivity analysis are blocks of points, each with its own
+common random numbers (:func:`plan_runs`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from lcsim.sweep.design import Design, combine, command_line_axes, declared_desi
 
 #: Keys that change how a sweep runs or reports, not what it computes: left out
 #: of its identity (a sensitivity analysis's sample is in the design points).
+#: First element of the spawn key of runs in blocks after the first (see plan_runs).
+BLOCK_KEY = 2**32 - 2
+
 EXECUTION_KEYS = ("n_jobs", "figures", "figures_format", "figures_max_pixels",
                   "sweep.batch_size", "sweep.key_outcomes", "sweep.ci_share", "launcher",
                   "analysis")
@@ -237,7 +242,8 @@ def _structural(override: Any, groups: list[str]) -> bool:
 
 
 def plan_runs(design: Design, configs: list[LcsimConfig], common: bool,
-              replications: list[int] | None = None) -> list[Run]:
+              replications: list[int] | None = None,
+              blocks: list[int] | None = None) -> list[Run]:
     """Points x replications, with their seeds and ids, point by point.
 
     Args:
@@ -246,15 +252,26 @@ def plan_runs(design: Design, configs: list[LcsimConfig], common: bool,
         common: Common random numbers (see the module docstring).
         replications: Replications of each point (default: each config's
             ``replications``); replicate r's seed and id do not depend on it.
+        blocks: Block of each point (default: all in block 0). Random numbers
+            are common within a block only: with ``common``, replicate r of a
+            point in block b > 0 uses spawn key ``(BLOCK_KEY, b, r)``, so that
+            blocks (the repeats of a sensitivity analysis) are independent.
     """
     if replications is None:
         replications = [config.replications for config in configs]
+    if blocks is None:
+        blocks = [0] * len(configs)
     runs = []
     for point, config in enumerate(configs):
         values = json.dumps(dict(zip(design.table.columns, design.overrides[point],
                                      strict=True)), sort_keys=True)
         for replicate in range(replications[point]):
-            key = (replicate,) if common else (point, replicate)
+            if not common:
+                key = (point, replicate)
+            elif blocks[point]:
+                key = (BLOCK_KEY, blocks[point], replicate)
+            else:
+                key = (replicate,)
             fingerprint = seed_fingerprint(config.seed, key)
             digest = hashlib.sha256(f"{values}|{fingerprint}".encode()).hexdigest()
             runs.append(Run(digest[:16], point, replicate, key, fingerprint))
