@@ -429,7 +429,12 @@ def top_indices(indices: pd.DataFrame, top: int = TOP_INDICES) -> pd.DataFrame:
 
 
 def wide_indices(indices: pd.DataFrame) -> pd.DataFrame:
-    """Indices whose interval the analysis marked wide (``indices.csv``'s ``wide``)."""
+    """Indices whose interval the analysis marked wide (``indices.csv``'s ``wide``).
+
+    None for an analysis written before that column existed.
+    """
+    if "wide" not in indices.columns:
+        return indices.head(0)
     return indices[indices["wide"].astype("boolean").fillna(False).astype(bool)]
 
 
