@@ -67,3 +67,8 @@ def test_the_study_runs_end_to_end_on_a_tiny_scenario(tmp_path: Path, study, row
     assert set(indices["parameter"]) <= set(parameters)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["runs"] == len(sample)
+    # The report names the study and asks its question.
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    method = "morris" if study == "clic_it_screening" else "sobol"
+    assert f"Experiment {study}: {method} over {len(parameters)} parameter(s)" in page
+    assert "Which conditions keep the Clic-it communities productive?" in page

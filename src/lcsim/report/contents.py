@@ -457,8 +457,11 @@ def _sensitivity(folder: Path) -> Report:
     method = problem.get("method", manifest.get("method", "?"))
     names = manifest.get("parameters") or [p.get("name", "?") for p in
                                            problem.get("parameters", [])]
-    report = Report(folder, SENSITIVITY, f"Which parameters drive the outcomes: {method} "
-                                         f"over {len(names)} parameter(s)")
+    experiment = _experiment(manifest.get("command", []))
+    design = f"{method} over {len(names)} parameter(s)"
+    title = (f"Experiment {experiment}: {design}" if experiment
+             else f"Which parameters drive the outcomes: {design}")
+    report = Report(folder, SENSITIVITY, title, question=experiment_question(experiment))
     report.facts = [
         ("kind", "sensitivity analysis (lcsim sensitivity)"),
         ("method", f"{method}, n={problem.get('n', manifest.get('n', '?'))}"),
