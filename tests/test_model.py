@@ -186,6 +186,13 @@ def test_every_outcome_column_per_community_and_overall(tiny):
     assert np.allclose(overall["productive_share"], by_step["productive"].mean())
     assert (overall["active_members"] == by_step["active_members"].sum()).all()
     assert (overall["innovations"].diff().dropna() >= 0).all()
+    # Knowledge growth is the mean knowledge less its month-0 value, per community.
+    for _, series in table.groupby("community"):
+        start = series["knowledge_mean"].iloc[0]
+        np.testing.assert_allclose(series["knowledge_growth"],
+                                   series["knowledge_mean"] - start, atol=1e-12)
+        assert series["knowledge_growth"].iloc[0] == 0.0
+    assert overall["knowledge_growth"].iloc[-1] > 0.1
 
 
 def test_switching_a_mechanism_off_removes_its_effect():

@@ -293,7 +293,7 @@ class AnalysisConfig:
         "{values: [...]} (categorical, each value equally likely).",
     )
     outcomes: list[str] = param(
-        ["productive_share", "retention", "knowledge_mean", "innovations"],
+        ["productive_share", "retention", "knowledge_growth", "innovations"],
         "Outcomes analysed (time-series columns of community all).",
     )
     steps: list[int] = param(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 OUTCOMES = (
     "active_members", "retention", "commitment_mean", "knowledge_mean",
-    "knowledge_sd", "frontier_gap", "digital_maturity", "projects_started",
+    "knowledge_growth", "knowledge_sd", "frontier_gap", "digital_maturity", "projects_started",
     "projects_succeeded", "innovations", "flow_company_company",
     "flow_institution_company", "flow_platform", "tie_density", "productive",
     "productive_share",
@@ -94,6 +94,8 @@ class OutcomeRecorder:
         self.founders = np.bincount(members["community"][founding], minlength=n).astype(float)
         self.innovations = np.zeros(n)
         self.knowledge_history: list[np.ndarray] = []
+        # Mean knowledge per community, then overall, at the first collection.
+        self.knowledge_start: np.ndarray | None = None
         # Joint projects succeeded per community up to each month (whole numbers).
         self.successes_to_date: list[np.ndarray] = []
         self.rows: list[np.ndarray] = []
@@ -150,7 +152,7 @@ class OutcomeRecorder:
         per_community = rows[:n]
         for column, values in enumerate((
             active_members, founders_left / np.maximum(self.founders, 1), commitment,
-            knowledge, spread, gap, maturity, ledger["projects_started"],
+            knowledge, np.zeros(n), spread, gap, maturity, ledger["projects_started"],
             ledger["projects_succeeded"], self.innovations, ledger["flow_company_company"],
             ledger["flow_institution_company"], ledger["flow_platform"], density,
             productive, productive,
@@ -169,11 +171,16 @@ class OutcomeRecorder:
             totals[0],
             founders_left.sum() / max(self.founders.sum(), 1),
             commitment_act.sum() / act.size if act.size else np.nan,
-            *firm_summary,
+            firm_summary[0], 0.0, *firm_summary[1:],
             *totals[1:],
             tie_count.sum() / all_possible if all_possible > 0 else 0.0,
             np.nan, productive.mean(),
         )
+        # Growth since month 0: this month's mean knowledge less the first one's.
+        mean = rows[:, OUTCOMES.index("knowledge_mean")]
+        if self.knowledge_start is None:
+            self.knowledge_start = mean.copy()
+        rows[:, OUTCOMES.index("knowledge_growth")] = mean - self.knowledge_start
         self.rows.append(rows)
         self.steps.append(m.steps)
 

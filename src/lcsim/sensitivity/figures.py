@@ -81,7 +81,8 @@ INDEX_NAMES = {"mu": "μ", "mu_star": "μ*", "sigma": "σ", "delta_raw": "δ",
 #: empty for the outcomes on a 0-1 scale without a unit, and for unknown ones.
 OUTCOME_UNITS = {
     "active_members": "members", "retention": "share", "commitment_mean": "",
-    "knowledge_mean": "knowledge level", "knowledge_sd": "knowledge level",
+    "knowledge_mean": "knowledge level",
+    "knowledge_growth": "knowledge level", "knowledge_sd": "knowledge level",
     "frontier_gap": "share of dimensions", "digital_maturity": "",
     "projects_started": "projects per month", "projects_succeeded": "projects per month",
     "innovations": "projects", "flow_company_company": "knowledge level per month",
