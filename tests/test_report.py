@@ -27,7 +27,7 @@ from lcsim.cli import check_overrides, main
 from lcsim.config.schema import DiscoveryConfig
 from lcsim.plotting import figures as run_figures
 from lcsim.plotting import plt
-from lcsim.plotting.style import FigureSizeError, figure_options, save_figure
+from lcsim.plotting.style import DPI, figure_options, save_figure
 from lcsim.plotting.sweep_figures import (
     CAPTIONS as SWEEP_CAPTIONS,
 )
@@ -37,7 +37,7 @@ from lcsim.plotting.sweep_figures import (
     regime_cells,
 )
 from lcsim.report import REPORT, detect_kind, write_report
-from lcsim.report.contents import SENSITIVITY_CAPTIONS
+from lcsim.report.contents import SENSITIVITY_CAPTIONS, png_size
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["scenario=tiny", "scenario.steps=12", "trust.loss=0.1,0.3",
@@ -234,6 +234,22 @@ def test_figures_larger_than_the_cap_are_left_out_and_named(run_dir, tmp_path):
     assert len(page.images()) == len(run_figures.CAPTIONS) - 2
 
 
+def test_a_run_with_a_small_cap_writes_every_figure_within_it(tmp_path):
+    folder = tmp_path / "capped"
+    assert main(["run", "scenario=tiny", "scenario.steps=6", "replications=2", "n_jobs=1",
+                 "figures_max_pixels=400", f"hydra.run.dir={folder}"]) == 0
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    written = sorted(name for name in manifest["files"] if name.endswith(".png"))
+    assert written == sorted(f"figures/{name}" for name in run_figures.CAPTIONS)
+    sizes = {name: png_size(folder / name) for name in written}
+    assert all(0 < side <= 400 for size in sizes.values() for side in size), sizes
+    # outcomes_over_time.png is 1440 x 780 at 120 dpi: its width meets the cap.
+    assert sizes["figures/outcomes_over_time.png"][0] == 400
+    _, page = page_of(folder)
+    assert len(page.images()) == len(written)
+    assert not any("left out" in w for w in page.warnings)
+
+
 def test_network_snapshot_is_the_largest_community_at_the_final_month(tiny):
     from lcsim.experiment.runner import run_model, simulate
 
@@ -386,11 +402,26 @@ def test_sensitivity_report_tables_the_largest_indices_and_wide_intervals(ishiga
 # Figures: size cap, formats, none left open
 
 
-def test_a_figure_larger_than_the_cap_is_refused_and_closed(tmp_path):
+def test_a_figure_larger_than_the_cap_is_written_smaller_and_closed(tmp_path, caplog):
+    # 50 x 4 inches are 6000 x 480 pixels at 120 dpi: written at 80 dpi instead.
     fig, _ = plt.subplots(figsize=(50, 4))
-    with pytest.raises(FigureSizeError, match="6000 x 480 pixels: figures_max_pixels=4000"):
+    with caplog.at_level("INFO", logger="lcsim.plotting.style"):
         save_figure(fig, tmp_path / "wide.png")
-    assert not list(tmp_path.iterdir()) and plt.get_fignums() == []
+    assert png_size(tmp_path / "wide.png") == (4000, 320)
+    assert "wide.png: 6000 x 480 pixels at 120 dpi is above figures_max_pixels=4000; " \
+        "written at 80.0 dpi, 4000 x 320 pixels" in caplog.text
+    assert plt.get_fignums() == []
+    # A figure within the cap keeps the full resolution.
+    fig, _ = plt.subplots(figsize=(5, 3))
+    save_figure(fig, tmp_path / "small.png", max_pixels=600)
+    assert png_size(tmp_path / "small.png") == (5 * DPI, 3 * DPI)
+    # A tall figure fits by its height; the vector copy is written too.
+    with figure_options("svg", 300):
+        fig, _ = plt.subplots(figsize=(3.3, 7.7))
+        save_figure(fig, tmp_path / "tall.png")
+    width, height = png_size(tmp_path / "tall.png")
+    assert height <= 300 and height >= 299 and abs(width / height - 3.3 / 7.7) < 0.01
+    assert (tmp_path / "tall.svg").is_file()
 
 
 def test_a_vector_copy_is_written_on_request(tmp_path):
@@ -547,16 +578,20 @@ def test_an_experiment_report_asks_its_question(tmp_path):
             "cost, do the Clic-it communities keep their members and stay productive?") in text
 
 
-def test_a_figure_function_that_fails_leaves_no_figure_open(tmp_path):
+def test_a_figure_function_that_fails_leaves_no_figure_open(tmp_path, monkeypatch):
     # Fails after its figure is open: the outcome columns are missing.
     months = pd.DataFrame({"community": "all", "replicate": 0, "step": [0, 1]})
     with pytest.raises(KeyError, match="productive_share"):
         run_figures.plot_outcomes_over_time(months, tmp_path / "none.png")
     table = pd.DataFrame({"trust.loss": [0.1, 0.3], "facilitation.capacity": [0, 5]})
-    from lcsim.plotting.sweep_figures import plot_sweep_heatmap
+    from lcsim.plotting import sweep_figures
 
-    with pytest.raises(FigureSizeError):
-        with figure_options("png", 500):
-            plot_sweep_heatmap(table.assign(retention=[0.5, 0.7]), "trust.loss",
-                               "facilitation.capacity", "retention", tmp_path / "big.png")
+    def broken(fig, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sweep_figures, "save_figure", broken)
+    with pytest.raises(OSError, match="disk full"):
+        sweep_figures.plot_sweep_heatmap(table.assign(retention=[0.5, 0.7]), "trust.loss",
+                                         "facilitation.capacity", "retention",
+                                         tmp_path / "big.png")
     assert plt.get_fignums() == [] and not list(tmp_path.iterdir())

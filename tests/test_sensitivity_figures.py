@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DPI = 120
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = ["engagement.participation_cost", "facilitation.capacity", "trust.loss"]
+#: Scenario discovery settings under which some of TINY_MORRIS's runs count as
+#: productive, so that its figures are drawn.
+PRODUCTIVE_SOMETIMES = ["analysis.discovery.outcome=tie_density",
+                        "analysis.discovery.threshold=0.85", "analysis.discovery.mass_min=0.15"]
 
 
 def rows(outcome: str, step: int | None, index: str, values: dict[str, float],
@@ -254,26 +258,38 @@ def test_outcome_units_are_those_of_the_data_dictionary():
     assert OUTCOME_UNITS == documented
 
 
-def check_png(path: Path) -> None:
+def check_png(path: Path, cap: int | None = None) -> None:
+    """A PNG within MAX_SIZE at 120 dpi, and within ``cap`` pixels a side if given."""
     assert path.read_bytes()[:8] == PNG
     with Image.open(path) as image:
         width, height = image.size
     assert width <= MAX_SIZE[0] * DPI and height <= MAX_SIZE[1] * DPI
+    if cap is not None:
+        assert width <= cap and height <= cap, (path.name, width, height)
 
 
 def test_a_morris_analysis_writes_its_figures_and_none_of_sobol(tmp_path):
+    # A cap of 400 pixels, below every figure's size at 120 dpi: each is written
+    # at a lower resolution, none is refused, and the report embeds them all.
     folder = tmp_path / "morris"
-    assert main(["sensitivity", *TINY_MORRIS, f"hydra.run.dir={folder}"]) == 0
+    assert main(["sensitivity", *TINY_MORRIS, *PRODUCTIVE_SOMETIMES, "figures_max_pixels=400",
+                 f"hydra.run.dir={folder}"]) == 0
     assert plt.get_fignums() == []
     # analysis.n=4 trajectories: one size only, so no convergence figure.
     written = {"indices.png", "morris.png", "indices_over_time.png"}
-    assert {p.name for p in folder.glob("*.png")} - {"discovery_tradeoff.png",
-                                                     "discovery_region.png"} == written
+    pngs = {p.name for p in folder.glob("*.png")}
+    assert pngs - {"discovery_tradeoff.png", "discovery_region.png"} == written
+    assert "discovery_tradeoff.png" in pngs
     manifest = json.loads((folder / "manifest.json").read_text())
     assert written <= set(manifest["files"])
     assert not {"second_order.png", "convergence.png"} & set(manifest["files"])
-    for name in written:
-        check_png(folder / name)
+    for name in pngs:
+        check_png(folder / name, cap=400)
+    with Image.open(folder / "indices.png") as image:
+        assert max(image.size) == 400  # shrunk to the cap, not below it
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count('<img src="data:image/png;base64,') == len(pngs)
+    assert "left out of this page" not in page
 
 
 def test_sobol_with_second_order_writes_the_heatmap_and_no_figure_over_time(tmp_path):

@@ -384,8 +384,8 @@ class LcsimConfig:
         "to each PNG.", choices=FIGURE_FORMATS,
     )
     figures_max_pixels: int = param(
-        4000, "Largest width or height of a figure's PNG; a figure that would be larger "
-        "is refused (figures aggregate or paginate to stay within it).", unit="pixel",
+        4000, "Largest width or height of a figure's PNG; a figure larger at 120 dpi is "
+        "written at the lower dpi that fits it, same layout and aspect ratio.", unit="pixel",
         low=200, high=20_000,
     )
 

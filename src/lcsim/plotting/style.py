@@ -7,8 +7,9 @@
 * :func:`figure_style` — matplotlib settings every figure function draws in;
 * :func:`figure_options` — the file format and the pixel cap of a command's
   figures (``figures_format``, ``figures_max_pixels`` in the config);
-* :func:`save_figure` — writes a figure atomically, refuses one larger than
-  the cap, and closes it, so that batch jobs keep no figure open.
+* :func:`save_figure` — writes a figure atomically at a resolution low
+  enough that neither side exceeds the cap, and closes it, so that batch jobs
+  keep no figure open.
 
 References:
     Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,9 +30,11 @@ from typing import Any
 
 from matplotlib import cycler
 
-from lcsim.errors import ConfigError, LcsimError
+from lcsim.errors import ConfigError
 from lcsim.files import atomic_write
 from lcsim.plotting import plt
+
+log = logging.getLogger(__name__)
 
 #: Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky blue,
 #: yellow, black.
@@ -61,10 +65,6 @@ RC: dict[str, Any] = {
 }
 
 
-class FigureSizeError(LcsimError, ValueError):
-    """A figure would be larger than ``figures_max_pixels``."""
-
-
 @dataclass(frozen=True)
 class FigureOptions:
     """How a command's figures are written.
@@ -89,7 +89,7 @@ def current_options() -> FigureOptions:
 
 @contextmanager
 def figure_options(format: str = "png", max_pixels: int = 4000) -> Iterator[FigureOptions]:
-    """Write the figures made inside in ``format`` and refuse any above ``max_pixels``.
+    """Write the figures made inside in ``format``, none above ``max_pixels`` a side.
 
     Also draws them in :func:`figure_style`, so that figure functions of other
     modules get the same look.
@@ -136,14 +136,28 @@ def styled[F: Callable[..., Any]](function: F) -> F:
 
 
 def pixel_size(fig: plt.Figure, dpi: float = DPI) -> tuple[int, int]:
-    """Width and height in pixels of the figure's PNG."""
+    """Width and height in pixels of the figure's PNG at ``dpi``."""
     width, height = fig.get_size_inches()
-    return round(width * dpi), round(height * dpi)
+    return int(width * dpi), int(height * dpi)
+
+
+def fitting_dpi(fig: plt.Figure, max_pixels: int, dpi: float = DPI) -> float:
+    """``dpi``, or the lower resolution at which neither side exceeds ``max_pixels``.
+
+    The figure keeps its size in inches, so its layout, fonts and aspect ratio
+    stay as drawn; only the pixels per inch go down.
+    """
+    longest = max(fig.get_size_inches())
+    return min(float(dpi), max_pixels / longest)
 
 
 def save_figure(fig: plt.Figure, path: Path, *, formats: tuple[str, ...] | None = None,
                 max_pixels: int | None = None) -> Path:
     """Write a figure as PNG (and a vector copy if asked) atomically, and close it.
+
+    A figure larger than ``max_pixels`` on a side at :data:`DPI` is written at
+    the lower resolution that fits it (:func:`fitting_dpi`), so no PNG exceeds
+    the cap; figures with much data aggregate or paginate before that.
 
     Args:
         fig: The figure; closed whatever happens.
@@ -151,10 +165,6 @@ def save_figure(fig: plt.Figure, path: Path, *, formats: tuple[str, ...] | None 
         formats: Formats to write (default: PNG, plus ``figures_format``).
         max_pixels: Largest width or height in pixels (default:
             ``figures_max_pixels`` in force).
-
-    Raises:
-        FigureSizeError: The PNG would be wider or taller than ``max_pixels``:
-            aggregate the data or split the figure into pages instead.
     """
     options = current_options()
     cap = options.max_pixels if max_pixels is None else max_pixels
@@ -162,15 +172,16 @@ def save_figure(fig: plt.Figure, path: Path, *, formats: tuple[str, ...] | None 
         formats = ("png",) if options.format == "png" else ("png", options.format)
     path = Path(path)
     try:
-        width, height = pixel_size(fig)
-        if max(width, height) > cap:
-            raise FigureSizeError(
-                f"{path.name} would be {width} x {height} pixels: figures_max_pixels="
-                f"{cap} allows at most {cap} on a side; aggregate or paginate")
+        dpi = fitting_dpi(fig, cap)
+        if dpi < DPI:
+            width, height = pixel_size(fig)
+            log.info("%s: %d x %d pixels at %d dpi is above figures_max_pixels=%d; "
+                     "written at %.1f dpi, %d x %d pixels", path.name, width, height, DPI,
+                     cap, dpi, *pixel_size(fig, dpi))
         for kind in formats:
             target = path.with_suffix(f".{kind}")
             atomic_write(target, lambda tmp, kind=kind: fig.savefig(tmp, format=kind,
-                                                                   dpi=DPI))
+                                                                   dpi=dpi))
     finally:
         plt.close(fig)
     return path
