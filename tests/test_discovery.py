@@ -318,3 +318,34 @@ def test_bad_discovery_settings_end_with_one_line_before_anything_runs(tmp_path,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("lcsim: error: ") and message in err, err
     assert not folder.exists()
+
+
+def test_discovery_figures_draw_in_the_palette(uniform, tmp_path, monkeypatch):
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    from lcsim.plotting import plt
+    from lcsim.plotting.style import PALETTE, SEQUENTIAL
+    from lcsim.sensitivity import discovery_figures
+
+    drawn = []
+    monkeypatch.setattr(discovery_figures, "save_figure",
+                        lambda fig, path: drawn.append(fig) or path)
+    productive = known_box(uniform)
+    found = discover(uniform, productive, DiscoveryConfig(methods=["prim"], shuffles=19),
+                     seed=1)
+    discovery_figures.plot_tradeoff(found, tmp_path / "tradeoff.png", min_coverage=0.5)
+    discovery_figures.plot_region(uniform, productive.to_numpy(), found.regions[0],
+                                  parameter_words(list(uniform.columns)),
+                                  tmp_path / "region.png")
+    tradeoff, region = drawn
+    steps, chosen = tradeoff.axes[0].collections
+    assert steps.get_cmap().name == SEQUENTIAL
+    assert to_hex(chosen.get_edgecolor()[0]) == PALETTE[3].lower()
+    runs = {c.get_label(): to_hex(c.get_facecolor()[0]) for c in region.axes[0].collections}
+    assert runs == {"not productive": "#a6a6a6", "productive": PALETTE[0].lower()}
+    [box] = [p for p in region.axes[0].patches if isinstance(p, Rectangle)
+             and p.get_label() == "region"]
+    assert to_hex(box.get_edgecolor()) == PALETTE[3].lower()
+    for fig in drawn:
+        plt.close(fig)

@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 from PIL import Image
 
 from lcsim.cli import main
 from lcsim.model.outcomes import OUTCOMES
 from lcsim.plotting import plt
+from lcsim.plotting.style import DIVERGING, PALETTE
 from lcsim.sensitivity import figures
 from lcsim.sensitivity.figures import (
     MAX_SIZE,
@@ -194,6 +196,47 @@ def test_convergence_is_drawn_against_n_on_a_log2_axis_at_the_last_month():
     assert len(lines) == 3 and list(lines[0].get_xdata()) == sizes
     np.testing.assert_allclose(lines[0].get_ydata(), [0.5 + 1 / n for n in sizes])
     assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3
+    plt.close(fig)
+
+
+def test_figures_draw_in_the_palette_and_the_diverging_map():
+    sobol = many(10, 1, second=True)
+    names = list(dict.fromkeys(sobol["parameter"]))
+    palette = [colour.lower() for colour in PALETTE]
+
+    # Bars: one palette colour per index, in order.
+    fig = indices_figure(sobol)
+    bars = {to_hex(bar.get_facecolor()) for bar in fig.axes[0].patches}
+    assert bars == set(palette[:2])
+    plt.close(fig)
+
+    # Lines: the parameters' palette colours in order; the ninth and tenth take
+    # the first two colours again, with squares and dashes.
+    fig = over_time_figure(sobol)
+    lines = [line for line in fig.axes[0].lines if line.get_marker() in ("o", "s")]
+    assert [to_hex(line.get_color()) for line in lines] == palette + palette[:2]
+    assert [line.get_marker() for line in lines] == ["o"] * 8 + ["s"] * 2
+    assert [line.get_linestyle() for line in lines[7:]] == ["-", "--", "--"]
+    assert [line.get_label() for line in lines] == list(parameter_labels(names).values())
+    plt.close(fig)
+
+    # Morris: points and their labels in the parameters' colours.
+    morris = table(rows("retention", 6, "mu_star", values(0.3, 0.1, 0.02)),
+                   rows("retention", 6, "sigma", values(0.05, 0.12, 0.01), None))
+    fig = morris_figure(morris)
+    ax = fig.axes[0]
+    assert [to_hex(c) for c in ax.collections[0].get_facecolors()] == palette[:3]
+    assert {t.get_text(): to_hex(t.get_color()) for t in ax.texts if t.get_text() in NAMES} \
+        == dict(zip(NAMES, palette[:3], strict=True))
+    plt.close(fig)
+
+    # S2: the diverging map, centred on 0.
+    fig = second_order_figure(sobol)
+    image = fig.axes[0].images[0]
+    assert image.get_cmap().name == DIVERGING
+    np.testing.assert_allclose(image.get_cmap()(np.linspace(0, 1, 5)),
+                               plt.get_cmap(DIVERGING)(np.linspace(0, 1, 5)))
+    assert image.norm.vmin == -image.norm.vmax
     plt.close(fig)
 
 

@@ -1,9 +1,11 @@
 """The one look of lcsim's figures, and how every figure is written.
 
 * :data:`PALETTE` — the Okabe–Ito colours, distinguishable with the common
-  forms of colour blindness (Okabe & Ito 2008); :data:`SEQUENTIAL` and
-  :data:`DIVERGING` are the colour maps for values on a scale (viridis and
-  cividis are colour-blind safe and print in grey as a ramp);
+  forms of colour blindness (Okabe & Ito 2008), for categories;
+  :data:`SEQUENTIAL` and :data:`MAGNITUDE` are the colour maps for values on a
+  scale (viridis and cividis: colour-blind safe, and a ramp in grey);
+  :data:`DIVERGING` is the map for values either side of 0 (ColorBrewer's
+  PuOr, purple against orange, marked colour-blind safe by Brewer);
 * :func:`figure_style` — matplotlib settings every figure function draws in;
 * :func:`figure_options` — the file format and the pixel cap of a command's
   figures (``figures_format``, ``figures_max_pixels`` in the config);
@@ -15,6 +17,10 @@ References:
     Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make
     figures and presentations that are friendly to colorblind people.
     https://jfly.uni-koeln.de/color/
+
+    Harrower, M. & Brewer, C. A. (2003). ColorBrewer.org: an online tool for
+    selecting colour schemes for maps. The Cartographic Journal 40(1), 27-37.
+    https://doi.org/10.1179/000870403235002042
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
 SEQUENTIAL = "viridis"
 #: For widths and other magnitudes, kept apart from the means' map.
 MAGNITUDE = "cividis"
+#: For values either side of 0 (a diverging map, centred by ``vmin = -vmax``).
+DIVERGING = "PuOr"
 DPI = 120
 #: Vector formats a figure may be written in besides its PNG.
 FORMATS = ("png", "svg", "pdf")

@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 
 from lcsim.plotting import plt
 from lcsim.plotting.figures import save_figure
+from lcsim.plotting.style import PALETTE, SEQUENTIAL
 from lcsim.sensitivity.discovery import (
     METHOD_NAMES,
     Discovery,
@@ -27,8 +28,11 @@ from lcsim.sensitivity.discovery import (
     percent,
 )
 
-PRODUCTIVE = "tab:blue"
+#: Okabe–Ito blue for productive runs, grey for the others, vermillion for the
+#: chosen box and the region (:data:`~lcsim.plotting.style.PALETTE`).
+PRODUCTIVE = PALETTE[0]
 NOT_PRODUCTIVE = "0.65"
+HIGHLIGHT = PALETTE[3]
 
 
 def plot_tradeoff(discovery: Discovery, path: Path, *, min_coverage: float | None = None
@@ -40,13 +44,13 @@ def plot_tradeoff(discovery: Discovery, path: Path, *, min_coverage: float | Non
     ax.plot(trajectory["coverage"], trajectory["density"], color="0.8", linewidth=0.8,
             zorder=1)
     points = ax.scatter(trajectory["coverage"], trajectory["density"],
-                        c=trajectory["restricted"], cmap=plt.get_cmap("viridis", most + 1),
+                        c=trajectory["restricted"], cmap=plt.get_cmap(SEQUENTIAL, most + 1),
                         vmin=-0.5, vmax=most + 0.5, s=18, zorder=2)
     fig.colorbar(points, ax=ax, label="restricted parameters", ticks=range(most + 1))
     chosen = trajectory[trajectory["chosen"]].iloc[0]
     reported = any(r.method == "prim" for r in discovery.regions)
     ax.scatter([chosen["coverage"]], [chosen["density"]], s=140, facecolors="none",
-               edgecolors="tab:red", linewidths=1.8, zorder=3,
+               edgecolors=HIGHLIGHT, linewidths=1.8, zorder=3,
                label=f"chosen box: coverage {percent(chosen['coverage'])}, density "
                      f"{percent(chosen['density'])}" + ("" if reported else " (not reported)"))
     ax.axhline(discovery.base_rate, color="black", linestyle="--", linewidth=0.8,
@@ -99,7 +103,7 @@ def plot_region(parameters: pd.DataFrame, productive: np.ndarray, region: Region
     if len(spans) == 1:
         spans.append((0.0, 1.0))
     (x0, x1), (y0, y1) = spans
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="tab:red",
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=HIGHLIGHT,
                            linewidth=1.8, label="region"))
     labels = [_label(words[name]) + ("" if name in limits else ", unrestricted")
               for name in names]

@@ -21,7 +21,9 @@ functions draw the same figure and return it open (for tests, or to restyle).
 
 Parameters are named by config path, shortened to their last parts when
 longer than :data:`LABEL_WIDTH` (:func:`parameter_labels`); a parameter has
-the same colour in every figure. A figure is never larger than
+the same colour of the Okabe–Ito palette in every figure (and, past its
+eight colours, its own marker and line style); S2 is drawn in the diverging
+map :data:`~lcsim.plotting.style.DIVERGING`. A figure is never larger than
 :data:`MAX_SIZE` inches: with many outcomes or parameters its panels shrink.
 
 Units: Sobol', FAST, delta and PAWN indices are dimensionless. Morris's
@@ -55,6 +57,7 @@ from matplotlib.transforms import Bbox
 
 from lcsim.plotting import plt
 from lcsim.plotting.figures import save_figure
+from lcsim.plotting.style import DIVERGING, PALETTE
 
 INDICES_FIGURE = "indices.png"
 MORRIS_FIGURE = "morris.png"
@@ -112,10 +115,22 @@ def parameter_labels(names: Sequence[str], width: int = LABEL_WIDTH) -> dict[str
     return {name: name if counts[label] > 1 else label for name, label in labels.items()}
 
 
-def parameter_colours(names: Sequence[str]) -> dict[str, tuple[float, ...]]:
-    """One colour per parameter, in order: tab10 up to 10 parameters, else tab20."""
-    colours = plt.get_cmap("tab10" if len(names) <= 10 else "tab20").colors
-    return {name: colours[i % len(colours)] for i, name in enumerate(names)}
+def parameter_colours(names: Sequence[str]) -> dict[str, str]:
+    """One colour of :data:`~lcsim.plotting.style.PALETTE` per parameter, in order.
+
+    The ninth parameter takes the first colour again: :func:`parameter_markers`
+    tells the rounds apart.
+    """
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+#: Marker and line style of each round through the palette's colours.
+ROUNDS = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))
+
+
+def parameter_markers(names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Marker and line style per parameter: one per round through :data:`PALETTE`."""
+    return {name: ROUNDS[(i // len(PALETTE)) % len(ROUNDS)] for i, name in enumerate(names)}
 
 
 def index_label(index: str | Sequence[str], outcome: str) -> str:
@@ -217,7 +232,7 @@ def indices_figure(indices: pd.DataFrame) -> plt.Figure:
     names = _order(rows["parameter"])
     kinds = _order(rows["index"])
     labels = parameter_labels(names)
-    colours = dict(zip(kinds, plt.get_cmap("tab10").colors, strict=False))
+    colours = {kind: PALETTE[k % len(PALETTE)] for k, kind in enumerate(kinds)}
     height = 0.8 / len(kinds)
     fig, axes = _panels(len(outcomes), MAX_COLUMNS,
                         (3.2, 1.3 + 0.13 * len(names) * len(kinds)), (1.6, 0.4))
@@ -396,7 +411,7 @@ def second_order_figure(indices: pd.DataFrame) -> plt.Figure:
     labels = parameter_labels(names)
     side = min(0.45 * len(names), 7.0) + 2.2
     fig, axes = _panels(len(outcomes), 2, (side + 0.8, side), (0.0, 0.4))
-    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.92")
+    cmap = plt.get_cmap(DIVERGING).with_extremes(bad="0.92")
     for ax, outcome in zip(axes, outcomes, strict=True):
         part = rows[rows["outcome"] == outcome]
         matrix, zero = second_order_matrix(part, names)
@@ -439,6 +454,7 @@ def _lines_figure(table: pd.DataFrame, x: str, xlabel: str, *,
     kinds = _order(table["index"])
     names = _order(table["parameter"])
     labels, colours = parameter_labels(names), parameter_colours(names)
+    styles = parameter_markers(names)
     pairs = [(outcome, kind) for outcome in outcomes for kind in kinds
              if ((table["outcome"] == outcome) & (table["index"] == kind)).any()]
     columns = len(kinds) if len(kinds) <= MAX_COLUMNS else 3
@@ -449,8 +465,9 @@ def _lines_figure(table: pd.DataFrame, x: str, xlabel: str, *,
         for name in names:
             line = part[part["parameter"] == name].sort_values(x)
             at = line[x].to_numpy(float)
-            ax.plot(at, line["value"], color=colours[name], marker="o", markersize=3,
-                    linewidth=1.2, label=labels[name])
+            ax.plot(at, line["value"], color=colours[name], marker=styles[name][0],
+                    linestyle=styles[name][1], markersize=3, linewidth=1.2,
+                    label=labels[name])
             has, _, _ = _interval(line)
             if has.any():
                 ax.fill_between(at, line["ci_low"].where(has), line["ci_high"].where(has),
@@ -469,8 +486,9 @@ def _lines_figure(table: pd.DataFrame, x: str, xlabel: str, *,
         step = _steps(part).max() if x != "step" else float("nan")
         ax.set_title(f"{_title(outcome, step)}: {INDEX_NAMES.get(kind, kind)}", fontsize=10)
         ax.grid(alpha=0.3)
-    handles = [plt.Line2D([], [], color=colours[n], marker="o", markersize=3,
-                          label=labels[n]) for n in names]
+    handles = [plt.Line2D([], [], color=colours[n], marker=styles[n][0],
+                          linestyle=styles[n][1], markersize=3, label=labels[n])
+               for n in names]
     fig.legend(handles=handles, loc="outside lower center", fontsize=8,
                ncols=min(len(names), 4))
     return fig
