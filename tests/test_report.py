@@ -11,6 +11,7 @@ here; under CI (``CI`` set) a browser that cannot be had fails the test.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 import lcsim.report as report_module
 from lcsim.cli import check_overrides, main
@@ -36,8 +38,9 @@ from lcsim.plotting.sweep_figures import (
     productive_runs,
     regime_cells,
 )
-from lcsim.report import REPORT, detect_kind, write_report
-from lcsim.report.contents import SENSITIVITY_CAPTIONS, png_size
+from lcsim.report import REPORT, contents, detect_kind, write_report
+from lcsim.report.contents import SENSITIVITY_CAPTIONS, Report, png_size
+from lcsim.report.page import render
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["scenario=tiny", "scenario.steps=12", "trust.loss=0.1,0.3",
@@ -377,6 +380,79 @@ def test_sensitivity_report_has_indices_figures_and_discovery(sensitivity_dir):
     assert len(warning) == 1
     assert (f"{first['outcome']} at month {first['step']} {100 * first['noise_share']:.0f} %"
             in warning[0])
+
+
+def fact(text: str, label: str) -> str:
+    """The value of one row of the page's config and provenance table."""
+    head = f"<tr><th>{label}</th><td>"
+    assert head in text, label
+    return html.unescape(text.split(head, 1)[1].split("</td>", 1)[0])
+
+
+def folded_config(text: str) -> str:
+    """The config shown folded at the end of the page."""
+    assert text.count("<summary>Show the resolved config</summary>") == 1
+    return html.unescape(text.split("<summary>Show the resolved config</summary><pre>")[1]
+                         .split("</pre>")[0])
+
+
+def test_sensitivity_report_gives_seed_scenario_replications_and_config(sensitivity_dir):
+    text, _ = page_of(sensitivity_dir)
+    stored = (sensitivity_dir / "config.yaml").read_text(encoding="utf-8")
+    config = OmegaConf.load(sensitivity_dir / "config.yaml")
+    manifest = json.loads((sensitivity_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert "config.yaml" in manifest["files"]
+    # The config as analysed: the overrides of SENSITIVITY and the default seed.
+    assert config.seed == manifest["seed"] == 20221001
+    assert (config.scenario.name, config.scenario.steps, config.replications) == ("tiny", 12, 2)
+    assert config.analysis.method == "delta" and config.analysis.n == 16
+    assert fact(text, "seed") == "20221001"
+    assert fact(text, "scenario") == (f"tiny: {config.scenario.n_communities} "
+                                      "community(ies), 12 months")
+    assert fact(text, "replications") == "2 per sample row"
+    assert folded_config(text) == stored
+    assert "\nanalysis:\n  method: delta\n" in stored
+    assert "    outcome: tie_density\n    threshold: 0.85\n" in stored
+
+
+def test_a_sensitivity_report_names_a_sampler_seed_of_its_own(ishigami_dir, tmp_path):
+    folder = tmp_path / "sampler_seed"
+    assert main(["sensitivity", "analysis=ishigami", "analysis.n=8", "seed=5",
+                 "analysis.sampler_seed=7", "figures=false",
+                 f"hydra.run.dir={folder}"]) == 0
+    text, _ = page_of(folder)
+    assert fact(text, "seed") == "5; the sample drawn with analysis.sampler_seed=7"
+    # Without one, the sample is drawn with the seed, said once.
+    text, _ = page_of(ishigami_dir)
+    assert fact(text, "seed") == "20221001"
+    assert fact(text, "scenario") == "none: the stand-in model ishigami"
+    assert fact(text, "replications") == "1 per sample row"
+    assert folded_config(text).startswith("model: ishigami\n")
+
+
+def test_sweep_report_shows_its_resolved_config(sweep_dir):
+    folder, _ = sweep_dir
+    text, _ = page_of(folder)
+    identity = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+    shown = folded_config(text)
+    assert shown == OmegaConf.to_yaml(OmegaConf.create(identity["config"]))
+    assert "\nseed: 20221001\n" in shown and "  steps: 12\n" in shown
+    assert "\nn_jobs:" not in shown  # an execution key, left out of sweep.json
+    assert "The resolved config every run starts from (sweep.json)" in text
+
+
+@pytest.mark.parametrize("kind, checked, not_said", [
+    (contents.RUN, "every replication finished and the key outcomes' intervals", "index"),
+    (contents.SWEEP, "every run finished and the key outcomes' intervals", "index"),
+    (contents.SENSITIVITY, "every run finished, every index has a value, no interval is wide "
+                  "(analysis.wide_interval) and replication noise is below "
+                  "analysis.noise_warning", "key outcomes"),
+])
+def test_a_report_without_warnings_says_what_was_checked(tmp_path, kind, checked, not_said):
+    text = render(Report(tmp_path, kind, "A report"))
+    ok = text.split('<section class="ok" id="warnings"><p>')[1].split("</p>")[0]
+    assert html.unescape(ok).startswith(f"No warnings: {checked}")
+    assert not_said not in ok
 
 
 def test_sensitivity_report_tables_the_largest_indices_and_wide_intervals(ishigami_dir):

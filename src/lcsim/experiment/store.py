@@ -38,6 +38,7 @@ from lcsim.files import atomic_write, write_text
 from lcsim.model.outcomes import OUTCOMES
 
 MANIFEST = "manifest.json"
+CONFIG = "config.yaml"
 PACKAGES = ("lcsim", "mesa", "hydra-core", "SALib", "numpy", "scipy", "pandas", "pyarrow")
 
 
@@ -98,7 +99,12 @@ def write_config(out: Path, config: LcsimConfig) -> None:
     """
     out = Path(out)
     (out / MANIFEST).unlink(missing_ok=True)
-    write_text(out / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(config)))
+    write_text(out / CONFIG, config_yaml(config))
+
+
+def config_yaml(config: LcsimConfig) -> str:
+    """The text of ``config.yaml``: every key of the validated config, defaults included."""
+    return OmegaConf.to_yaml(OmegaConf.structured(config))
 
 
 def write_manifest(

@@ -277,15 +277,65 @@ def _text_lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def stored_config(folder: Path) -> tuple[dict[str, Any], str, str]:
+    """The resolved config of a results directory, as a dict and as YAML text,
+    and the file it comes from.
+
+    ``config.yaml`` (a run; a sensitivity analysis), else the config of
+    ``sweep.json`` or ``runs/sweep.json`` (a sweep; an analysis written before
+    it had a ``config.yaml``), which lacks the execution keys. Empty where
+    there is none.
+    """
+    from omegaconf import OmegaConf
+
+    if (folder / "config.yaml").is_file():
+        text = (folder / "config.yaml").read_text(encoding="utf-8")
+        return OmegaConf.to_container(OmegaConf.create(text)), text, "config.yaml"
+    for path in (folder / "sweep.json", folder / "runs" / "sweep.json"):
+        config = _json(path).get("config")
+        if config:
+            return config, OmegaConf.to_yaml(OmegaConf.create(config)), str(
+                path.relative_to(folder))
+    return {}, "", ""
+
+
+def config_section(folder: Path) -> Section | None:
+    """The folded config of a results directory (:func:`stored_config`)."""
+    _, text, source = stored_config(folder)
+    if not text:
+        return None
+    if source == "config.yaml":
+        note = ("The validated config (config.yaml), every key with defaults included; "
+                "with the seed above it reproduces the results.")
+    else:
+        note = (f"The resolved config every run starts from ({source}), without the "
+                "execution keys (n_jobs, figures, launcher...), which do not change the "
+                "results; each design point's swept values are in design.csv.")
+    return Section("Config", lines=[note], preformatted=text)
+
+
+def scenario_words(config: dict[str, Any]) -> str:
+    """The scenario of a config in a few words, or the stand-in model run instead."""
+    if config.get("model", "community") != "community":
+        return f"none: the stand-in model {config['model']}"
+    scenario = config.get("scenario") or {}
+    return (f"{scenario.get('name', '?')}: {scenario.get('n_communities', '?')} "
+            f"community(ies), {scenario.get('steps', '?')} months")
+
+
+def replication_counts(table: pd.DataFrame) -> str:
+    """The replications per design point of a sweep's runs, ``3`` or ``2/3``."""
+    counts = table.groupby("point").size() if len(table) else pd.Series(dtype=int)
+    return "/".join(map(str, sorted(set(counts.tolist())))) or "0"
+
+
 # ---------------------------------------------------------------------------
 # A run
 
 
 def _run(folder: Path, keys: list[str], share: float) -> Report:
-    from omegaconf import OmegaConf
-
     manifest = _json(folder / MANIFEST)
-    config = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"))
+    config, _, _ = stored_config(folder)
     scenario = config["scenario"]
     experiment = _experiment(manifest.get("command", []))
     title = (f"Experiment {experiment}" if experiment else f"Scenario {scenario['name']}")
@@ -294,8 +344,7 @@ def _run(folder: Path, keys: list[str], share: float) -> Report:
                     question=experiment_question(experiment))
     report.facts = [
         ("kind", "run (lcsim run)"),
-        ("scenario", f"{scenario['name']}: {scenario['n_communities']} community(ies), "
-                     f"{scenario['steps']} months"),
+        ("scenario", scenario_words(config)),
         ("replications", str(manifest.get("replications", "?"))),
         ("seed", str(manifest.get("seed", config.get("seed")))),
         *provenance(manifest),
@@ -323,8 +372,9 @@ def _run(folder: Path, keys: list[str], share: float) -> Report:
     report.sections.append(Section("Results at the final month", tables=[Table(
         _rounded(overall[columns]), "All communities together: mean, SD, n and 95 % "
         "t-interval over replications (summary.csv).")]))
-    report.sections.append(Section("Config", preformatted=(folder / "config.yaml").read_text(
-        encoding="utf-8")))
+    section = config_section(folder)
+    if section is not None:
+        report.sections.append(section)
     return report
 
 
@@ -345,12 +395,11 @@ def _sweep(folder: Path, keys: list[str], share: float) -> Report:
     report = Report(folder, SWEEP, title, question=experiment_question(experiment))
     table = pd.read_parquet(folder / "sweep.parquet")
     summary = pd.read_csv(folder / "summary.csv")
-    replications = table.groupby("point").size() if len(table) else pd.Series(dtype=int)
     report.facts = [
         ("kind", "sweep (lcsim run -m)"),
         ("design", f"{manifest.get('design', (config.get('sweep') or {}).get('design', '?'))}"
                    f": {len(design)} point(s) over {', '.join(parameters)}"),
-        ("replications", "/".join(map(str, sorted(set(replications.tolist())))) or "0"),
+        ("replications", replication_counts(table)),
         ("seed", str(manifest.get("seed", config.get("seed", "?")))),
         ("common random numbers", str(manifest.get("common_random_numbers", "?"))),
         *provenance(manifest),
@@ -406,6 +455,9 @@ def _sweep(folder: Path, keys: list[str], share: float) -> Report:
     statements = _text_lines(folder / "discovery.txt")
     if statements:
         report.sections.append(Section("Scenario discovery", lines=statements))
+    section = config_section(folder)
+    if section is not None:
+        report.sections.append(section)
     return report
 
 
@@ -462,8 +514,18 @@ def _sensitivity(folder: Path) -> Report:
     title = (f"Experiment {experiment}: {design}" if experiment
              else f"Which parameters drive the outcomes: {design}")
     report = Report(folder, SENSITIVITY, title, question=experiment_question(experiment))
+    config, _, _ = stored_config(folder)
+    runs = folder / "runs" / "sweep.parquet"
+    replications = (replication_counts(pd.read_parquet(runs, columns=["point"]))
+                    if runs.is_file() else str(config.get("replications", "?")))
+    seed = manifest.get("seed", config.get("seed", "?"))
+    sampler = problem.get("seed", seed)
     report.facts = [
         ("kind", "sensitivity analysis (lcsim sensitivity)"),
+        ("scenario", scenario_words(config) if config else "?"),
+        ("replications", f"{replications} per sample row"),
+        ("seed", str(seed) + ("" if sampler == seed else
+                              f"; the sample drawn with analysis.sampler_seed={sampler}")),
         ("method", f"{method}, n={problem.get('n', manifest.get('n', '?'))}"),
         ("parameters", "; ".join(_ranges(problem.get("parameters", []))) or ", ".join(names)),
         ("outcomes", ", ".join(problem.get("outcomes", []))),
@@ -531,4 +593,7 @@ def _sensitivity(folder: Path) -> Report:
     statements = _text_lines(folder / "discovery.txt")
     if statements:
         report.sections.append(Section("Scenario discovery", lines=statements))
+    section = config_section(folder)
+    if section is not None:
+        report.sections.append(section)
     return report

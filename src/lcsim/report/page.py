@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from lcsim import __version__
-from lcsim.report.contents import Figure, Report, Section, png_size
+from lcsim.report.contents import (
+    RUN,
+    SENSITIVITY,
+    SWEEP,
+    Figure,
+    Report,
+    Section,
+    png_size,
+)
 
 STYLE = """
 body { font-family: "DejaVu Sans", Verdana, sans-serif; max-width: 62rem;
@@ -39,6 +47,18 @@ figcaption { font-size: 0.9rem; color: #333; }
 pre { background: #f7f7f7; padding: 0.6rem; font-size: 0.78rem; overflow-x: auto; }
 footer { color: #666; font-size: 0.8rem; margin-top: 2rem; }
 """
+
+
+#: What a report without warnings says, by kind: what was checked and passed.
+NO_WARNINGS = {
+    RUN: "No warnings: every replication finished and the key outcomes' intervals are "
+         "within the precision asked for (sweep.ci_share).",
+    SWEEP: "No warnings: every run finished and the key outcomes' intervals are within "
+           "the precision asked for (sweep.ci_share).",
+    SENSITIVITY: "No warnings: every run finished, every index has a value, no interval "
+                 "is wide (analysis.wide_interval) and replication noise is below "
+                 "analysis.noise_warning.",
+}
 
 
 def data_uri(figure: Figure) -> str:
@@ -109,9 +129,8 @@ def render(report: Report, *, max_pixels: int = 4000) -> str:
         notes = ('<section class="warnings" id="warnings"><h2>Warnings</h2><ul>'
                  + "".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "</ul></section>")
     else:
-        notes = ('<section class="ok" id="warnings"><p>No warnings: every run finished and '
-                 "the key outcomes' intervals are within the precision asked for.</p>"
-                 "</section>")
+        notes = (f'<section class="ok" id="warnings"><p>'
+                 f"{html.escape(NO_WARNINGS[report.kind])}</p></section>")
     question = (f'<p class="question"><strong>Question:</strong> '
                 f"{html.escape(report.question)}</p>\n" if report.question else "")
     where = html.escape(f"lcsim {report.kind} report of {report.folder}")

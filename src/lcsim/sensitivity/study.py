@@ -12,6 +12,7 @@ Layout of the analysis directory (``hydra.run.dir``):
 
 * ``problem.json`` — the problem as analysed (parameters, fixed values, method,
   base size, outcomes, months, the kind of interval);
+* ``config.yaml`` — the validated config of the analysis, every key, as a run's;
 * ``sample.csv`` — one row per sample row (``point``): its ``repeat``, the
   parameter values and, as ``PARAMETER:unit``, the unit-hypercube coordinates
   SALib analyses;
@@ -49,7 +50,7 @@ from lcsim.console import command_log
 from lcsim.console import error as _error
 from lcsim.docking import COMMUNITY
 from lcsim.errors import ConfigError, ResultsError
-from lcsim.experiment.store import write_manifest
+from lcsim.experiment.store import CONFIG, config_yaml, write_manifest
 from lcsim.files import atomic_write, write_text
 from lcsim.model.outcomes import ALL
 from lcsim.sensitivity.indices import index_tables, repeat_seeds
@@ -181,7 +182,8 @@ def describe_size(analysis: Analysis) -> str:
 
 
 def write_sample(analysis: Analysis) -> None:
-    """Write ``problem.json`` and ``sample.csv`` into the analysis directory."""
+    """Write ``config.yaml``, ``problem.json`` and ``sample.csv`` into the analysis
+    directory."""
     folder = analysis.folder
     sample = analysis.plan.design.table.reset_index()
     sample.insert(1, "repeat", analysis.repeats)
@@ -194,6 +196,8 @@ def write_sample(analysis: Analysis) -> None:
                "noise_warning": analysis.config.analysis.noise_warning,
                "wide_interval": analysis.config.analysis.wide_interval}
     write_text(folder / PROBLEM, json.dumps(problem, indent=1) + "\n")
+    # After problem.json, which marks the folder as an analysis, not a run.
+    write_text(folder / CONFIG, config_yaml(analysis.config))
 
 
 def interval_note(config: LcsimConfig) -> str:
@@ -323,7 +327,7 @@ def analyse(analysis: Analysis, *, command: list[str],
     atomic_write(folder / INDICES, lambda tmp: indices.to_csv(tmp, index=False))
     atomic_write(folder / CONVERGENCE, lambda tmp: convergence.to_csv(tmp, index=False))
     atomic_write(folder / NOISE, lambda tmp: noise.to_csv(tmp, index=False))
-    files = [PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES, CONVERGENCE, NOISE]
+    files = [CONFIG, PROBLEM, SAMPLE, RUNS + "/", OUTPUTS, INDICES, CONVERGENCE, NOISE]
     if analysis.config.figures and len(indices):
         files += write_figures(indices, folder, convergence=convergence)
     # Scenario discovery (lcsim.sensitivity.discovery) on the same stored runs.
