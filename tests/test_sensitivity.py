@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -409,6 +410,66 @@ def test_integer_and_categorical_values_are_equally_likely_ends_included():
     words = pd.Series(Parameter("scenario", values=("tiny", "single_lc", "clic_it"))
                       .at(unit)).value_counts()
     assert len(words) == 3 and words.max() / words.min() < 1.1
+
+
+@pytest.mark.parametrize("levels", [4, 6, 8, 12])
+def test_on_the_morris_grid_every_value_is_equally_likely_when_its_count_divides_levels(
+        levels):
+    from SALib.sample import morris
+
+    grid = np.arange(levels) / (levels - 1)  # level j at u = j / (p - 1)
+    divisors = [k for k in range(2, levels + 1) if levels % k == 0]
+    for k in divisors:
+        words = Parameter("scenario", values=tuple(f"v{i}" for i in range(k)))
+        whole = Parameter("facilitation.capacity", 3, 3 + k - 1, integer=True)
+        for parameter, expected in ((words, [f"v{i}" for i in range(k)]),
+                                    (whole, list(range(3, 3 + k)))):
+            counts = pd.Series(parameter.at(grid, levels)).value_counts()
+            assert set(counts.index) == set(expected), (k, levels)
+            assert set(counts) == {levels // k}, (k, levels, counts.to_dict())
+
+    # SALib's own grid coordinates (some one ulp off j / (p - 1)) give value i
+    # to exactly the rows on levels i p/k to (i + 1) p/k - 1.
+    unit = morris.sample({"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3},
+                         40, num_levels=levels, seed=5)[:, 1]
+    level = np.rint(unit * (levels - 1)).astype(int)
+    assert set(level) == set(range(levels))
+    for k in divisors:
+        values = Parameter("facilitation.capacity", 0, k - 1, integer=True).at(unit, levels)
+        np.testing.assert_array_equal(values, level // (levels // k))
+
+
+def test_morris_warns_of_values_the_grid_cannot_make_equally_likely(tmp_path, caplog):
+    from lcsim.sensitivity import plan_analysis
+
+    caplog.set_level(logging.INFO, logger="lcsim")
+    analysis = plan_analysis(["analysis=morris", "analysis.n=20", "scenario=tiny",
+                              "analysis.steps=[6]",
+                              "+analysis.parameters.trust.gain={values: [0.1, 0.2, 0.3]}",
+                              f"hydra.run.dir={tmp_path}"])
+    notices = [r.getMessage() for r in caplog.records if "Morris's grid" in r.getMessage()]
+    assert len(notices) == 2 and all(r.levelno == logging.WARNING for r in caplog.records
+                                     if "Morris's grid" in r.getMessage())
+    capacity, gain = notices
+    assert capacity.startswith("analysis.parameters.facilitation.capacity: its 11 values "
+                               "cannot be equally likely on Morris's grid of "
+                               "analysis.levels=4 levels")
+    assert "values drawn (levels of each): 0 (1), 3 (1), 7 (1), 10 (1); 7 of the 11 " \
+           "values are never drawn; set analysis.levels=22" in capacity
+    assert gain.startswith("analysis.parameters.trust.gain: its 3 values")
+    assert "0.1 (1), 0.2 (1), 0.3 (2)" in gain and "analysis.levels=6" in gain
+    # The sample holds exactly the values the notice names.
+    table = analysis.plan.design.table
+    assert set(table["facilitation.capacity"]) == {0, 3, 7, 10}
+    assert set(table["trust.gain"]) == {0.1, 0.2, 0.3}
+
+    # With levels a multiple of both counts (6 x 11 = 66), no notice.
+    caplog.clear()
+    plan_analysis(["analysis=morris", "analysis.n=4", "analysis.levels=66",
+                   "scenario=tiny", "analysis.steps=[6]",
+                   "+analysis.parameters.trust.gain={values: [0.1, 0.2, 0.3]}",
+                   f"hydra.run.dir={tmp_path}"])
+    assert not [r for r in caplog.records if "Morris's grid" in r.getMessage()]
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -152,7 +152,8 @@ def plan_analysis(overrides: list[str]) -> Analysis:
     seeds = repeat_seeds(seed, config.analysis.repeats)
     unit = np.vstack([method.sample(problem.salib(), problem.n, config.analysis, s)
                       for s in seeds])
-    columns = [p.at(unit[:, j]) for j, p in enumerate(problem.parameters)]
+    levels = config.analysis.levels if problem.method == "morris" else None
+    columns = [p.at(unit[:, j], levels) for j, p in enumerate(problem.parameters)]
     design = design_of_rows(problem.names, list(zip(*columns, strict=True)))
 
     model_fixed = [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
