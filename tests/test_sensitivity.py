@@ -472,6 +472,22 @@ def test_morris_warns_of_values_the_grid_cannot_make_equally_likely(tmp_path, ca
     assert not [r for r in caplog.records if "Morris's grid" in r.getMessage()]
 
 
+def test_notices_of_planning_reach_sensitivity_log(tmp_path, capsys):
+    folder = tmp_path / "logged"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=12",
+                       "analysis.parameters.ishigami.x3={low: 0.5, high: 0.5}") == 0
+    log = (folder / "sensitivity.log").read_text(encoding="utf-8")
+    assert "analysis.n=12 is not a power of 2: rounded up to 16" in log
+    assert "analysis.parameters.ishigami.x3 is held fixed at 0.5 (one value)" in log
+    # Each once, before the analysis starts, as on the console.
+    lines = log.splitlines()
+    assert sum("rounded up to 16" in line for line in lines) == 1
+    start = next(i for i, line in enumerate(lines) if "sensitivity analysis: " in line)
+    assert all("rounded up" not in line for line in lines[start:])
+    err = capsys.readouterr().err
+    assert err.count("rounded up to 16") == 1 and err.count("is held fixed at 0.5") == 1
+
+
 @pytest.mark.parametrize("overrides, message", [
     ([], "analysis.parameters={} is not allowed: at least one parameter; choose a problem "
          "with analysis=NAME"),

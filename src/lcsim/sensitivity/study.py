@@ -25,7 +25,9 @@ Layout of the analysis directory (``hydra.run.dir``):
 * the figures (:func:`lcsim.sensitivity.figures.write_figures`): ``indices.png``,
   and where they apply ``morris.png``, ``second_order.png``,
   ``indices_over_time.png``, ``convergence.png``;
-* ``sensitivity.log``, and ``manifest.json`` last.
+* ``sensitivity.log``, the command's log from the start (the notices of
+  planning, logged before the directory is known, included), and
+  ``manifest.json`` last.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from logging.handlers import BufferingHandler
 from pathlib import Path
 
 import numpy as np
@@ -366,6 +369,11 @@ def sensitivity_command(overrides: list[str]) -> int:
     command = ["lcsim", "sensitivity", *overrides]
     root = logging.getLogger("lcsim")
     with command_log() as handler, ExitStack() as cleanup:
+        # What is logged before the analysis directory is known (the notices of
+        # build_problem, the checks of the launch) is kept for sensitivity.log.
+        early = BufferingHandler(capacity=sys.maxsize)
+        root.addHandler(early)
+        cleanup.callback(root.removeHandler, early)
         try:
             analysis = plan_analysis(overrides)
         except Exception as error:  # noqa: BLE001 - every failure becomes one line
@@ -387,6 +395,9 @@ def sensitivity_command(overrides: list[str]) -> int:
         analysis.folder.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(analysis.folder / "sensitivity.log")
         file_handler.setFormatter(handler.formatter)
+        root.removeHandler(early)
+        for record in early.buffer:
+            file_handler.handle(record)
         root.addHandler(file_handler)
         cleanup.callback(file_handler.close)
         cleanup.callback(root.removeHandler, file_handler)
