@@ -65,6 +65,14 @@ def test_ishigami_through_the_whole_pipeline_matches_the_analytic_indices(tmp_pa
     assert list(indices.columns[:8]) == ["outcome", "step", "parameter", "parameter_2",
                                          "index", "value", "ci_low", "ci_high"]
     assert set(indices["interval"]) == {"bootstrap"} and indices["step"].isna().all()
+    # Indistinguishable from zero: x3's S1 (analytic 0) is; x1's ST (0.56) and every
+    # other S1 and ST are not; the mark is the interval holding 0, row by row.
+    marks = indices.set_index(["index", "parameter"])["includes_zero"]
+    assert marks.dtype == bool and marks.loc[("S1", "ishigami.x3")]
+    assert not marks.loc[("ST", "ishigami.x1")]
+    assert not marks.drop(("S1", "ishigami.x3")).any()
+    np.testing.assert_array_equal(indices["includes_zero"],
+                                  (indices["ci_low"] <= 0) & (indices["ci_high"] >= 0))
     # A scalar stand-in writes no time series.
     assert not list((folder / "runs" / "batches").glob("*.timeseries.parquet"))
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -130,6 +138,69 @@ def test_missing_outputs_stop_the_analysis_with_their_run_ids_and_values(tmp_pat
     assert f"run {ids[0]} (point" in err and "ishigami.x1=" in err
     # Running the command again runs them and finishes the analysis.
     assert sensitivity(folder, *ISHIGAMI, "analysis.n=16") == 0
+
+
+def test_nan_outputs_stop_the_analysis_with_their_run_ids_and_values(tmp_path, capsys):
+    folder = tmp_path / "nan"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=16") == 0
+    batch = next((folder / "runs" / "batches").glob("*.runs.parquet"))
+    rows = pd.read_parquet(batch)
+    spoilt = rows.sort_values("run_id").iloc[[3, 40]]
+    rows.loc[spoilt.index, "y"] = np.nan
+    rows.to_parquet(batch)
+    written = (folder / "indices.csv").stat().st_mtime_ns
+    capsys.readouterr()
+
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=16", "analysis.simulate=false") == 1
+    err = capsys.readouterr().err.splitlines()
+    errors = [line for line in err if line.startswith("lcsim: error: ")]
+    assert errors == ["lcsim: error: 2 run(s) of the sample have missing or NaN outputs; "
+                      "run the same command again to run them, or look at the model for "
+                      "NaN outcomes"]
+    details = err[err.index(errors[0]) + 1:]
+    sample = pd.read_csv(folder / "sample.csv").set_index("point")
+    expected = []
+    for run in spoilt.sort_values("point").itertuples():
+        values = sample.loc[run.point]
+        expected.append(f"  run {run.run_id} (point {run.point}, replicate 0): "
+                        + " ".join(f"ishigami.x{i}={float(values[f'ishigami.x{i}'])!r}"
+                                   for i in (1, 2, 3)))
+    assert details == expected
+    assert (folder / "indices.csv").stat().st_mtime_ns == written  # nothing analysed
+
+
+def rerun_indices(folder: Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """The indices of the stored Ishigami runs with their rows replaced by ``rows``."""
+    batch = next((folder / "runs" / "batches").glob("*.runs.parquet"))
+    rows.to_parquet(batch)
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=64", "analysis.simulate=false") == 0
+    return pd.read_csv(folder / "indices.csv")
+
+
+def test_outputs_are_joined_to_the_sample_by_run_id_not_by_row_position(tmp_path):
+    folder = tmp_path / "joined"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=64") == 0
+    first = pd.read_csv(folder / "indices.csv")
+    batches = list((folder / "runs" / "batches").glob("*.runs.parquet"))
+    assert len(batches) == 1
+    rows = pd.read_parquet(batches[0])
+
+    # Rows in another order, and their point column shuffled too, so that
+    # neither the stored order nor the stored point puts a row in its place:
+    # the same indices, to the last digit.
+    rng = np.random.default_rng(1)
+    shuffled = rows.sample(frac=1, random_state=2).reset_index(drop=True)
+    shuffled["point"] = rng.permutation(shuffled["point"].to_numpy())
+    assert (shuffled["point"].to_numpy() != rows["point"].to_numpy()).mean() > 0.9
+    pd.testing.assert_frame_equal(rerun_indices(folder, shuffled), first)
+
+    # Two runs' ids swapped: each output now belongs to the other sample row,
+    # and the indices move.
+    swapped = rows.copy()
+    a, b = rows["y"].idxmin(), rows["y"].idxmax()
+    swapped.loc[[a, b], "run_id"] = rows.loc[[b, a], "run_id"].to_numpy()
+    moved = rerun_indices(folder, swapped)
+    assert (moved["value"] - first["value"]).abs().max() > 0.01
 
 
 def test_the_community_model_is_analysed_per_month_averaged_over_replications(tmp_path,
