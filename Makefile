@@ -12,7 +12,7 @@ BASE_PYTHON ?= $(shell for p in "$$(command -v python3.12)" \
 	$(HOME)/.pyenv/versions/3.12*/bin/python3.12 "$$(command -v python3)"; do \
 	[ -x "$$p" ] && { echo "$$p"; break; }; done)
 
-.PHONY: run test lint bench bench-sweep bench-figures lock clean-venv check-python
+.PHONY: run test lint bench bench-sweep bench-figures bench-sensitivity lock clean-venv check-python
 
 run: $(STAMP)
 	$(VENV)/bin/lcsim run $(ARGS)
@@ -31,6 +31,9 @@ bench-sweep: $(STAMP)
 
 bench-figures: $(STAMP)
 	$(PY) benchmarks/bench_figures.py
+
+bench-sensitivity: $(STAMP)
+	$(PY) benchmarks/bench_sensitivity.py
 
 check-python:
 	@"$(BASE_PYTHON)" -c 'import sys; v = sys.version_info; \

@@ -1,9 +1,9 @@
 """The clic_it sensitivity study (experiments/clic_it_*.yaml), shrunk for CI.
 
-The full study (Morris screening of 14 parameters, then Sobol' on the five that
-matter) takes about half an hour; here the same two files run on the tiny
-scenario with a handful of sample rows, so that a change that breaks the study
-files, or the pipeline they drive, fails CI.
+The full study (Morris screening of 14 parameters, then Sobol' on the seven the
+screening ranked highest) takes about half an hour; here the same two files run
+on the tiny scenario with a handful of sample rows, so that a change that breaks
+the study files, or the pipeline they drive, fails CI.
 """
 
 from __future__ import annotations
@@ -47,9 +47,12 @@ def test_the_sobol_step_analyses_parameters_the_screening_declared():
         assert bounds == screened[name], name
 
 
-@pytest.mark.parametrize("study, rows", [("clic_it_screening", lambda d: 2 * (d + 1)),
-                                         ("clic_it_sobol", lambda d: 2 * (d + 2))])
-def test_the_study_runs_end_to_end_on_a_tiny_scenario(tmp_path: Path, study, rows):
+@pytest.mark.parametrize("study, rows, kinds", [
+    ("clic_it_screening", lambda d: 2 * (d + 1), {"mu_star", "sigma"}),
+    ("clic_it_sobol", lambda d: 2 * (d + 2), {"S1", "ST"}),
+])
+def test_the_study_runs_end_to_end_on_a_tiny_scenario(tmp_path: Path, capsys, study, rows,
+                                                      kinds):
     folder = tmp_path / study
     size = "analysis.n=2"
     assert main(["sensitivity", f"experiment={study}", size, *SHRUNK,
@@ -62,9 +65,25 @@ def test_the_study_runs_end_to_end_on_a_tiny_scenario(tmp_path: Path, study, row
         assert values.min() >= bounds["low"] and values.max() <= bounds["high"], name
         if bounds.get("integer"):
             np.testing.assert_array_equal(values, np.round(values))
+    # Every analysed outcome and month has each index of every parameter once,
+    # or a logged reason for none (an outcome that did not vary over the sample).
+    err = capsys.readouterr().err
     indices = pd.read_csv(folder / "indices.csv")
-    assert set(indices["step"]) <= {6, 12}
-    assert set(indices["parameter"]) <= set(parameters)
+    assert set(indices["index"]) == kinds and set(indices["step"]) == {6, 12}
+    assert set(indices["parameter"]) == set(parameters)
+    outcomes = compose_config([f"experiment={study}"]).analysis.outcomes
+    assert set(indices["outcome"]) <= set(outcomes)
+    for outcome in outcomes:
+        for step in (6, 12):
+            rows_here = indices[(indices["outcome"] == outcome) & (indices["step"] == step)]
+            if rows_here.empty:
+                assert f"{outcome} at month {step} is " in err, (outcome, step)
+                continue
+            for kind in kinds:
+                named = rows_here.loc[rows_here["index"] == kind, "parameter"]
+                assert sorted(named) == sorted(parameters), (outcome, step, kind)
+    growth = indices[indices["outcome"] == "knowledge_growth"]
+    assert set(growth["step"]) == {6, 12} and growth["value"].notna().all()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["runs"] == len(sample)
     # The report names the study and asks its question.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,14 @@ def test_ishigami_through_the_whole_pipeline_matches_the_analytic_indices(tmp_pa
     assert list(indices.columns[:8]) == ["outcome", "step", "parameter", "parameter_2",
                                          "index", "value", "ci_low", "ci_high"]
     assert set(indices["interval"]) == {"bootstrap"} and indices["step"].isna().all()
+    # Indistinguishable from zero: x3's S1 (analytic 0) is; x1's ST (0.56) and every
+    # other S1 and ST are not; the mark is the interval holding 0, row by row.
+    marks = indices.set_index(["index", "parameter"])["includes_zero"]
+    assert marks.dtype == bool and marks.loc[("S1", "ishigami.x3")]
+    assert not marks.loc[("ST", "ishigami.x1")]
+    assert not marks.drop(("S1", "ishigami.x3")).any()
+    np.testing.assert_array_equal(indices["includes_zero"],
+                                  (indices["ci_low"] <= 0) & (indices["ci_high"] >= 0))
     # A scalar stand-in writes no time series.
     assert not list((folder / "runs" / "batches").glob("*.timeseries.parquet"))
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -129,6 +138,69 @@ def test_missing_outputs_stop_the_analysis_with_their_run_ids_and_values(tmp_pat
     assert f"run {ids[0]} (point" in err and "ishigami.x1=" in err
     # Running the command again runs them and finishes the analysis.
     assert sensitivity(folder, *ISHIGAMI, "analysis.n=16") == 0
+
+
+def test_nan_outputs_stop_the_analysis_with_their_run_ids_and_values(tmp_path, capsys):
+    folder = tmp_path / "nan"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=16") == 0
+    batch = next((folder / "runs" / "batches").glob("*.runs.parquet"))
+    rows = pd.read_parquet(batch)
+    spoilt = rows.sort_values("run_id").iloc[[3, 40]]
+    rows.loc[spoilt.index, "y"] = np.nan
+    rows.to_parquet(batch)
+    written = (folder / "indices.csv").stat().st_mtime_ns
+    capsys.readouterr()
+
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=16", "analysis.simulate=false") == 1
+    err = capsys.readouterr().err.splitlines()
+    errors = [line for line in err if line.startswith("lcsim: error: ")]
+    assert errors == ["lcsim: error: 2 run(s) of the sample have missing or NaN outputs; "
+                      "run the same command again to run them, or look at the model for "
+                      "NaN outcomes"]
+    details = err[err.index(errors[0]) + 1:]
+    sample = pd.read_csv(folder / "sample.csv").set_index("point")
+    expected = []
+    for run in spoilt.sort_values("point").itertuples():
+        values = sample.loc[run.point]
+        expected.append(f"  run {run.run_id} (point {run.point}, replicate 0): "
+                        + " ".join(f"ishigami.x{i}={float(values[f'ishigami.x{i}'])!r}"
+                                   for i in (1, 2, 3)))
+    assert details == expected
+    assert (folder / "indices.csv").stat().st_mtime_ns == written  # nothing analysed
+
+
+def rerun_indices(folder: Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """The indices of the stored Ishigami runs with their rows replaced by ``rows``."""
+    batch = next((folder / "runs" / "batches").glob("*.runs.parquet"))
+    rows.to_parquet(batch)
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=64", "analysis.simulate=false") == 0
+    return pd.read_csv(folder / "indices.csv")
+
+
+def test_outputs_are_joined_to_the_sample_by_run_id_not_by_row_position(tmp_path):
+    folder = tmp_path / "joined"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=64") == 0
+    first = pd.read_csv(folder / "indices.csv")
+    batches = list((folder / "runs" / "batches").glob("*.runs.parquet"))
+    assert len(batches) == 1
+    rows = pd.read_parquet(batches[0])
+
+    # Rows in another order, and their point column shuffled too, so that
+    # neither the stored order nor the stored point puts a row in its place:
+    # the same indices, to the last digit.
+    rng = np.random.default_rng(1)
+    shuffled = rows.sample(frac=1, random_state=2).reset_index(drop=True)
+    shuffled["point"] = rng.permutation(shuffled["point"].to_numpy())
+    assert (shuffled["point"].to_numpy() != rows["point"].to_numpy()).mean() > 0.9
+    pd.testing.assert_frame_equal(rerun_indices(folder, shuffled), first)
+
+    # Two runs' ids swapped: each output now belongs to the other sample row,
+    # and the indices move.
+    swapped = rows.copy()
+    a, b = rows["y"].idxmin(), rows["y"].idxmax()
+    swapped.loc[[a, b], "run_id"] = rows.loc[[b, a], "run_id"].to_numpy()
+    moved = rerun_indices(folder, swapped)
+    assert (moved["value"] - first["value"]).abs().max() > 0.01
 
 
 def test_the_community_model_is_analysed_per_month_averaged_over_replications(tmp_path,
@@ -409,6 +481,82 @@ def test_integer_and_categorical_values_are_equally_likely_ends_included():
     words = pd.Series(Parameter("scenario", values=("tiny", "single_lc", "clic_it"))
                       .at(unit)).value_counts()
     assert len(words) == 3 and words.max() / words.min() < 1.1
+
+
+@pytest.mark.parametrize("levels", [4, 6, 8, 12])
+def test_on_the_morris_grid_every_value_is_equally_likely_when_its_count_divides_levels(
+        levels):
+    from SALib.sample import morris
+
+    grid = np.arange(levels) / (levels - 1)  # level j at u = j / (p - 1)
+    divisors = [k for k in range(2, levels + 1) if levels % k == 0]
+    for k in divisors:
+        words = Parameter("scenario", values=tuple(f"v{i}" for i in range(k)))
+        whole = Parameter("facilitation.capacity", 3, 3 + k - 1, integer=True)
+        for parameter, expected in ((words, [f"v{i}" for i in range(k)]),
+                                    (whole, list(range(3, 3 + k)))):
+            counts = pd.Series(parameter.at(grid, levels)).value_counts()
+            assert set(counts.index) == set(expected), (k, levels)
+            assert set(counts) == {levels // k}, (k, levels, counts.to_dict())
+
+    # SALib's own grid coordinates (some one ulp off j / (p - 1)) give value i
+    # to exactly the rows on levels i p/k to (i + 1) p/k - 1.
+    unit = morris.sample({"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3},
+                         40, num_levels=levels, seed=5)[:, 1]
+    level = np.rint(unit * (levels - 1)).astype(int)
+    assert set(level) == set(range(levels))
+    for k in divisors:
+        values = Parameter("facilitation.capacity", 0, k - 1, integer=True).at(unit, levels)
+        np.testing.assert_array_equal(values, level // (levels // k))
+
+
+def test_morris_warns_of_values_the_grid_cannot_make_equally_likely(tmp_path, caplog):
+    from lcsim.sensitivity import plan_analysis
+
+    caplog.set_level(logging.INFO, logger="lcsim")
+    analysis = plan_analysis(["analysis=morris", "analysis.n=20", "scenario=tiny",
+                              "analysis.steps=[6]",
+                              "+analysis.parameters.trust.gain={values: [0.1, 0.2, 0.3]}",
+                              f"hydra.run.dir={tmp_path}"])
+    notices = [r.getMessage() for r in caplog.records if "Morris's grid" in r.getMessage()]
+    assert len(notices) == 2 and all(r.levelno == logging.WARNING for r in caplog.records
+                                     if "Morris's grid" in r.getMessage())
+    capacity, gain = notices
+    assert capacity.startswith("analysis.parameters.facilitation.capacity: its 11 values "
+                               "cannot be equally likely on Morris's grid of "
+                               "analysis.levels=4 levels")
+    assert "values drawn (levels of each): 0 (1), 3 (1), 7 (1), 10 (1); 7 of the 11 " \
+           "values are never drawn; set analysis.levels=22" in capacity
+    assert gain.startswith("analysis.parameters.trust.gain: its 3 values")
+    assert "0.1 (1), 0.2 (1), 0.3 (2)" in gain and "analysis.levels=6" in gain
+    # The sample holds exactly the values the notice names.
+    table = analysis.plan.design.table
+    assert set(table["facilitation.capacity"]) == {0, 3, 7, 10}
+    assert set(table["trust.gain"]) == {0.1, 0.2, 0.3}
+
+    # With levels a multiple of both counts (6 x 11 = 66), no notice.
+    caplog.clear()
+    plan_analysis(["analysis=morris", "analysis.n=4", "analysis.levels=66",
+                   "scenario=tiny", "analysis.steps=[6]",
+                   "+analysis.parameters.trust.gain={values: [0.1, 0.2, 0.3]}",
+                   f"hydra.run.dir={tmp_path}"])
+    assert not [r for r in caplog.records if "Morris's grid" in r.getMessage()]
+
+
+def test_notices_of_planning_reach_sensitivity_log(tmp_path, capsys):
+    folder = tmp_path / "logged"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=12",
+                       "analysis.parameters.ishigami.x3={low: 0.5, high: 0.5}") == 0
+    log = (folder / "sensitivity.log").read_text(encoding="utf-8")
+    assert "analysis.n=12 is not a power of 2: rounded up to 16" in log
+    assert "analysis.parameters.ishigami.x3 is held fixed at 0.5 (one value)" in log
+    # Each once, before the analysis starts, as on the console.
+    lines = log.splitlines()
+    assert sum("rounded up to 16" in line for line in lines) == 1
+    start = next(i for i, line in enumerate(lines) if "sensitivity analysis: " in line)
+    assert all("rounded up" not in line for line in lines[start:])
+    err = capsys.readouterr().err
+    assert err.count("rounded up to 16") == 1 and err.count("is held fixed at 0.5") == 1
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -163,7 +163,9 @@ class SweepConfig:
         16, "Points of an lhs design; base sample N of sobol (a power of 2); "
         "trajectories of morris.", low=1, high=1_000_000,
     )
-    levels: int = param(4, "Grid levels of morris (even).", low=2, high=1000)
+    levels: int = param(4, "Grid levels of morris (even); k integer or categorical "
+                        "values are equally likely only if k divides it (else a "
+                        "logged warning).", low=2, high=1000)
     second_order: bool = param(False, "Sobol design with second-order indices.")
     sampler_seed: int | None = param(
         None, "Seed of the lhs, sobol and morris samplers (null: the root seed).", low=0,
@@ -290,7 +292,8 @@ class AnalysisConfig:
     parameters: dict[str, Any] = param(
         {}, "Parameters in doubt by config path, each {low, high} (equal bounds: held "
         "fixed) with optional integer: true and dist: uniform or loguniform, or "
-        "{values: [...]} (categorical, each value equally likely).",
+        "{values: [...]} (categorical); integer and categorical values are equally "
+        "likely (under morris see analysis.levels).",
     )
     outcomes: list[str] = param(
         ["productive_share", "retention", "knowledge_growth", "innovations"],
@@ -301,7 +304,9 @@ class AnalysisConfig:
         "stand-in model).", unit="month",
     )
     second_order: bool = param(False, "Sobol: second-order indices S2 too.")
-    levels: int = param(4, "Morris: grid levels (even).", low=2, high=1000)
+    levels: int = param(4, "Morris: grid levels (even); k integer or categorical "
+                        "values are equally likely only if k divides it (else a "
+                        "logged warning).", low=2, high=1000)
     sampler_seed: int | None = param(
         None, "Seed of the sampler and of the bootstrap; with repeats above 1, the seed "
         "their seeds are spawned from (null: the root seed).", low=0,

@@ -6,7 +6,10 @@ loguniform``, or ``{values: [...]}``), the outcomes, the months and the
 method. :func:`build_problem` checks it and settles what the declaration
 leaves open: a parameter with equal bounds (or one value) is held fixed and
 left out of the problem, and a Sobol' base size that is not a power of 2 is
-rounded up, each with a logged notice.
+rounded up, each with a logged notice; under Morris, an integer or categorical
+parameter whose number of values does not divide ``analysis.levels`` gets a
+logged warning (its values cannot be equally likely on the grid,
+:func:`lcsim.sweep.design.grid_notice`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from lcsim.errors import ConfigError
 from lcsim.experiment.runner import outcome_names
 from lcsim.sensitivity.discovery import check_settings as check_discovery
 from lcsim.sensitivity.methods import method_of
-from lcsim.sweep.design import Parameter, declared_parameters
+from lcsim.sweep.design import Parameter, declared_parameters, grid_notice
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,10 @@ def build_problem(config: LcsimConfig, groups: Sequence[str]) -> Problem:
         n = rounded
     if method.name == "morris" and settings.levels % 2:
         raise ConfigError("analysis.levels", settings.levels, "an even number of levels")
+    for parameter in varied if method.name == "morris" else ():
+        notice = grid_notice(parameter, settings.levels, "analysis")
+        if notice:
+            log.warning("%s", notice)
     check_discovery(config)
     return Problem(method.name, n, tuple(varied), fixed, tuple(settings.outcomes),
                    tuple(steps))

@@ -26,7 +26,9 @@ Layout of the analysis directory (``hydra.run.dir``):
 * the figures (:func:`lcsim.sensitivity.figures.write_figures`): ``indices.png``,
   and where they apply ``morris.png``, ``second_order.png``,
   ``indices_over_time.png``, ``convergence.png``;
-* ``sensitivity.log``, and ``manifest.json`` last.
+* ``sensitivity.log``, the command's log from the start (the notices of
+  planning, logged before the directory is known, included), and
+  ``manifest.json`` last.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from logging.handlers import BufferingHandler
 from pathlib import Path
 
 import numpy as np
@@ -153,7 +156,8 @@ def plan_analysis(overrides: list[str]) -> Analysis:
     seeds = repeat_seeds(seed, config.analysis.repeats)
     unit = np.vstack([method.sample(problem.salib(), problem.n, config.analysis, s)
                       for s in seeds])
-    columns = [p.at(unit[:, j]) for j, p in enumerate(problem.parameters)]
+    levels = config.analysis.levels if problem.method == "morris" else None
+    columns = [p.at(unit[:, j], levels) for j, p in enumerate(problem.parameters)]
     design = design_of_rows(problem.names, list(zip(*columns, strict=True)))
 
     model_fixed = [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
@@ -369,6 +373,11 @@ def sensitivity_command(overrides: list[str]) -> int:
     command = ["lcsim", "sensitivity", *overrides]
     root = logging.getLogger("lcsim")
     with command_log() as handler, ExitStack() as cleanup:
+        # What is logged before the analysis directory is known (the notices of
+        # build_problem, the checks of the launch) is kept for sensitivity.log.
+        early = BufferingHandler(capacity=sys.maxsize)
+        root.addHandler(early)
+        cleanup.callback(root.removeHandler, early)
         try:
             analysis = plan_analysis(overrides)
         except Exception as error:  # noqa: BLE001 - every failure becomes one line
@@ -390,6 +399,9 @@ def sensitivity_command(overrides: list[str]) -> int:
         analysis.folder.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(analysis.folder / "sensitivity.log")
         file_handler.setFormatter(handler.formatter)
+        root.removeHandler(early)
+        for record in early.buffer:
+            file_handler.handle(record)
         root.addHandler(file_handler)
         cleanup.callback(file_handler.close)
         cleanup.callback(root.removeHandler, file_handler)

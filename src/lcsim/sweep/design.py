@@ -16,7 +16,11 @@ Parameters are declared once, under ``sweep.parameters`` by config path:
 numbers, each equally likely) or ``{values: [...]}`` (a list; categorical in
 the sampling designs). The samplers of SALib draw points in the unit
 hypercube, and each parameter maps its coordinate to a value through its
-inverse distribution function.
+inverse distribution function. Under ``morris`` the coordinates lie on a grid
+of ``levels`` levels, and k integer or categorical values are equally likely
+only when k divides the number of levels; otherwise a logged warning names the
+parameter, the values drawn and the levels that would make them equally
+likely (:func:`grid_notice`).
 
 References:
     McKay, M. D., Beckman, R. J. & Conover, W. J. (1979). A comparison of
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -49,6 +54,8 @@ import pandas as pd
 from lcsim.config.params import describe
 from lcsim.config.schema import LcsimConfig, SweepConfig
 from lcsim.errors import ConfigError, LcsimError
+
+log = logging.getLogger(__name__)
 
 #: Keys a parameter declaration may hold.
 SPEC_KEYS = ("low", "high", "values", "integer", "dist")
@@ -86,15 +93,42 @@ class Parameter:
     integer: bool = False
     dist: str = "uniform"
 
-    def at(self, unit: np.ndarray) -> list[Any]:
-        """Values at coordinates in [0, 1] of the unit hypercube."""
+    @property
+    def count(self) -> int | None:
+        """How many values a categorical or integer parameter has; None if continuous."""
         if self.values is not None:
-            k = len(self.values)
-            return [self.values[i] for i in np.minimum((unit * k).astype(int), k - 1)]
+            return len(self.values)
         if self.integer:
-            low, high = int(self.low), int(self.high)
-            drawn = np.floor(low + unit * (high - low + 1)).astype(np.int64)
-            return [int(v) for v in np.minimum(drawn, high)]
+            return int(self.high) - int(self.low) + 1
+        return None
+
+    def value_of(self, index: int) -> Any:
+        """The value of a categorical or integer parameter at ``index`` (0 to count - 1)."""
+        return self.values[index] if self.values is not None else int(self.low) + int(index)
+
+    def at(self, unit: np.ndarray, levels: int | None = None) -> list[Any]:
+        """Values at coordinates in [0, 1] of the unit hypercube.
+
+        A categorical or integer parameter of k values takes value
+        ``floor(u * k)`` (k - 1 at u = 1): each value a k-th of [0, 1], so equally
+        likely under a continuous sampler (Sobol', Latin hypercube). On Morris's
+        grid of ``levels`` = p levels, u = j / (p - 1), the same rule is applied
+        to the level j in whole numbers (SALib's coordinates can be one ulp off
+        the grid): every value is then on p / k levels when k divides p, the only
+        case in which equal likelihood is possible (:func:`grid_notice`).
+
+        Args:
+            unit: Coordinates in [0, 1].
+            levels: Morris's grid levels p, for coordinates on that grid; None
+                for a continuous sampler.
+        """
+        k = self.count
+        if k is not None:
+            if levels is None:
+                index = np.minimum((unit * k).astype(np.int64), k - 1)
+            else:
+                index = grid_indices(unit, k, levels)
+            return [self.value_of(i) for i in index]
         if self.dist == "loguniform":
             logs = math.log(self.low) + unit * (math.log(self.high) - math.log(self.low))
             values = np.exp(logs)
@@ -105,6 +139,47 @@ class Parameter:
         # turn invalid: the ends are the bounds themselves.
         values = np.where(unit <= 0.0, self.low, np.where(unit >= 1.0, self.high, values))
         return [float(v) for v in np.clip(values, self.low, self.high)]
+
+
+def grid_indices(unit: np.ndarray, count: int, levels: int) -> np.ndarray:
+    """Value index ``floor(j * k / (p - 1))`` (at most k - 1) of level j = u (p - 1).
+
+    The rule of :meth:`Parameter.at` for k = ``count`` values on Morris's grid
+    of p = ``levels`` levels, in whole numbers.
+    """
+    level = np.rint(np.asarray(unit, dtype=float) * (levels - 1)).astype(np.int64)
+    return np.minimum(level * count // (levels - 1), count - 1)
+
+
+def grid_notice(parameter: Parameter, levels: int, section: str) -> str | None:
+    """Why a parameter's values cannot be equally likely on Morris's grid, or None.
+
+    With p = ``levels`` levels, each equally likely, k values can be equally
+    likely only when k divides p; otherwise some values sit on more levels than
+    others, and with k > p some are never drawn. The notice names the
+    parameter, its k values, p, the values drawn (with how many levels each)
+    and the fix: a number of levels that is an even multiple of k.
+
+    Args:
+        parameter: A varied parameter.
+        levels: Morris's grid levels p.
+        section: ``analysis`` or ``sweep``, where the parameter and the levels
+            are set.
+    """
+    k = parameter.count
+    if k is None or levels % k == 0:
+        return None
+    on = np.bincount(grid_indices(np.arange(levels) / (levels - 1), k, levels), minlength=k)
+    drawn = ", ".join(f"{parameter.value_of(i)} ({n})" for i, n in enumerate(on) if n)
+    never = int((on == 0).sum())
+    step = math.lcm(k, 2)
+    fix = step * -(-levels // step)
+    return (f"{section}.parameters.{parameter.key}: its {k} values cannot be equally "
+            f"likely on Morris's grid of {section}.levels={levels} levels ({levels} is "
+            f"not a multiple of {k}); values drawn (levels of each): {drawn}"
+            + (f"; {never} of the {k} values are never drawn" if never else "")
+            + f"; set {section}.levels={fix} (or another even multiple of {k}), or "
+            f"declare a number of values that divides {levels}")
 
 
 @dataclass
@@ -280,7 +355,12 @@ def declared_design(sweep: SweepConfig, groups: Sequence[str], seed: int) -> Des
                           "design")
     unit = _unit_sample(method, sweep, len(parameters),
                         seed if sweep.sampler_seed is None else sweep.sampler_seed)
-    columns = [p.at(unit[:, j]) for j, p in enumerate(parameters)]
+    levels = sweep.levels if method == "morris" else None
+    for parameter in parameters if levels else ():
+        notice = grid_notice(parameter, levels, "sweep")
+        if notice:
+            log.warning("%s", notice)
+    columns = [p.at(unit[:, j], levels) for j, p in enumerate(parameters)]
     return design_of_rows([p.key for p in parameters], list(zip(*columns, strict=True)))
 
 
