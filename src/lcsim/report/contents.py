@@ -299,6 +299,17 @@ def stored_config(folder: Path) -> tuple[dict[str, Any], str, str]:
     return {}, "", ""
 
 
+def _with_closing_sections(report: Report, folder: Path) -> Report:
+    """Add scenario discovery's statements, if any, and the resolved config."""
+    statements = _text_lines(folder / "discovery.txt")
+    if statements:
+        report.sections.append(Section("Scenario discovery", lines=statements))
+    section = config_section(folder)
+    if section is not None:
+        report.sections.append(section)
+    return report
+
+
 def config_section(folder: Path) -> Section | None:
     """The folded config of a results directory (:func:`stored_config`)."""
     _, text, source = stored_config(folder)
@@ -452,13 +463,7 @@ def _sweep(folder: Path, keys: list[str], share: float) -> Report:
         _rounded(shown[[c for c in columns if c in shown.columns]]),
         "Key outcomes at the final month per design point: mean, SD, n and 95 % "
         "t-interval over replications (summary.csv).")]))
-    statements = _text_lines(folder / "discovery.txt")
-    if statements:
-        report.sections.append(Section("Scenario discovery", lines=statements))
-    section = config_section(folder)
-    if section is not None:
-        report.sections.append(section)
-    return report
+    return _with_closing_sections(report, folder)
 
 
 # ---------------------------------------------------------------------------
@@ -590,10 +595,4 @@ def _sensitivity(folder: Path) -> Report:
             _rounded(top[[c for c in columns if c in top.columns]]),
             f"The {TOP_INDICES} largest indices of each outcome and kind at its last "
             "analysed month (indices.csv holds every month and parameter).")]))
-    statements = _text_lines(folder / "discovery.txt")
-    if statements:
-        report.sections.append(Section("Scenario discovery", lines=statements))
-    section = config_section(folder)
-    if section is not None:
-        report.sections.append(section)
-    return report
+    return _with_closing_sections(report, folder)

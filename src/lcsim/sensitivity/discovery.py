@@ -767,12 +767,7 @@ def run_table(plan: Plan, settings: DiscoveryConfig) -> pd.DataFrame:
     table = planned.merge(found, on="run_id", how="left")
     bad = table[table[settings.outcome].isna()]
     if len(bad):
-        details = [f"run {row.run_id} (point {row.point}, replicate {row.replicate}): "
-                   + " ".join(f"{k}={v}" for k, v in plan.point_values(row.point).items())
-                   for row in bad.head(20).itertuples()]
-        if len(bad) > 20:
-            details.append(f"... and {len(bad) - 20} more")
-        raise MissingOutputsError(len(bad), details)
+        raise MissingOutputsError.of_runs(bad, plan)
     for key, dtype in plan.design.table.dtypes.items():
         table[key] = table[key].astype(dtype)
     table["productive"] = classify(table[settings.outcome], settings.threshold,

@@ -103,6 +103,20 @@ class MissingOutputsError(ResultsError):
                          "run the same command again to run them, or look at the "
                          "model for NaN outcomes")
 
+    @classmethod
+    def of_runs(cls, bad: pd.DataFrame, plan: Plan) -> MissingOutputsError:
+        """The error for the runs in ``bad`` (columns run_id, point, replicate).
+
+        Lists the first 20 runs with their point, replicate and parameter values.
+        """
+        runs = bad.drop_duplicates("run_id")
+        details = [f"run {row.run_id} (point {row.point}, replicate {row.replicate}): "
+                   + " ".join(f"{k}={v}" for k, v in plan.point_values(row.point).items())
+                   for row in runs.head(20).itertuples()]
+        if len(runs) > 20:
+            details.append(f"... and {len(runs) - 20} more")
+        return cls(len(runs), details)
+
 
 @dataclass
 class Analysis:
@@ -267,13 +281,7 @@ def run_outputs(analysis: Analysis) -> pd.DataFrame:
 
     bad = table[table[outcomes].isna().any(axis=1)]
     if len(bad):
-        runs = bad.drop_duplicates("run_id")
-        details = [f"run {row.run_id} (point {row.point}, replicate {row.replicate}): "
-                   + " ".join(f"{k}={v}" for k, v in plan.point_values(row.point).items())
-                   for row in runs.head(20).itertuples()]
-        if len(runs) > 20:
-            details.append(f"... and {len(runs) - 20} more")
-        raise MissingOutputsError(len(runs), details)
+        raise MissingOutputsError.of_runs(bad, plan)
     return table
 
 
