@@ -244,6 +244,25 @@ def test_the_community_model_is_analysed_per_month_averaged_over_replications(tm
     assert sorted(set(convergence["n"])) == [4]  # no size below 8 but N itself
 
 
+def test_coinciding_sample_rows_each_take_their_runs_once(tmp_path):
+    # An integer of two values: a Saltelli row AB_i equals A whenever A and B
+    # agree on it, so several sample rows share their run ids.
+    folder = tmp_path / "sobol"
+    assert sensitivity(folder, "analysis=sobol", "analysis.n=8", "scenario=tiny",
+                       "scenario.steps=6", "analysis.steps=[6]", "replications=2",
+                       "n_jobs=1", "analysis.parameters.facilitation.capacity.high=1") == 0
+    sample = pd.read_csv(folder / "sample.csv")
+    values = [c for c in sample.columns if "." in c and not c.endswith(":unit")]
+    assert len(values) == 4 and len(sample) == 8 * (4 + 2)
+    assert sample.duplicated(values).any()
+    outputs = pd.read_csv(folder / "outputs.csv")
+    assert (outputs["replications"] == 2).all()
+    assert len(outputs) == len(sample) * len(set(outputs["outcome"]))
+    runs = pd.read_csv(folder / "discovery_runs.csv")
+    assert len(runs) == len(sample) * 2
+    assert not runs.duplicated(["run_id", "point"]).any()
+
+
 def test_a_saltelli_sample_of_base_size_k_is_its_first_k_blocks():
     # Convergence rests on this: SALib 1.6 lays the sample out one block of D + 2
     # (2D + 2) rows per point of the scrambled Sobol' sequence.

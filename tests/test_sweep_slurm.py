@@ -306,3 +306,18 @@ def test_launcher_slurm_without_slurm_stops_with_one_line(tmp_path, monkeypatch,
 def test_launcher_settings_need_a_sweep(capsys):
     assert main(["run", "launcher=slurm"]) == 2
     assert "launcher=slurm is not allowed without -m" in capsys.readouterr().err
+
+
+def test_a_sensitivity_analysis_on_slurm_gives_the_indices_of_local_workers(slurm, tmp_path):
+    analysis = ["sensitivity", "analysis=ishigami", "analysis.n=8", "sweep.batch_size=10"]
+    local = tmp_path / "local"
+    assert main([*analysis, "n_jobs=1", f"hydra.run.dir={local}"]) == 0
+    remote = tmp_path / "slurm"
+    assert within(SWEEP_TIMEOUT, lambda: main(
+        [*analysis, "launcher=slurm", f"hydra.run.dir={remote}"])) == 0
+    # 8 x (3 + 2) = 40 runs in 4 batches, all of them in array tasks.
+    runlog = pd.read_parquet(remote / "runs" / "runlog.parquet")
+    assert len(runlog) == 40 and os.getpid() not in set(runlog["pid"])
+    assert len(arrays(remote / "runs")) >= 1
+    for name in ("sample.csv", "outputs.csv", "indices.csv"):
+        assert (remote / name).read_bytes() == (local / name).read_bytes(), name

@@ -763,7 +763,9 @@ def run_table(plan: Plan, settings: DiscoveryConfig) -> pd.DataFrame:
 
     planned = pd.DataFrame([(r.run_id, r.point, r.replicate) for r in plan.runs],
                            columns=["run_id", "point", "replicate"])
-    found = collect(plan)[["run_id", *plan.parameters, settings.outcome]]
+    # Coinciding sample rows share run ids (lcsim.sensitivity.study.run_outputs).
+    found = collect(plan)[["run_id", *plan.parameters, settings.outcome]].drop_duplicates(
+        "run_id")
     table = planned.merge(found, on="run_id", how="left")
     bad = table[table[settings.outcome].isna()]
     if len(bad):

@@ -272,10 +272,14 @@ def run_outputs(analysis: Analysis) -> pd.DataFrame:
                       ".timeseries.parquet", ROWS_SUFFIX)).is_file()]
         found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
             columns=["run_id", "step", *outcomes])
+        # Sample rows that coincide (a Saltelli row AB_i equals A where the
+        # swapped integer column did not change) share their run ids: their runs
+        # are the same runs, stored once per row. Each row takes them once.
+        found = found.drop_duplicates(["run_id", "step"])
         expected = planned.merge(pd.DataFrame({"step": problem.steps}), how="cross")
         table = expected.merge(found, on=["run_id", "step"], how="left")
     else:
-        found = collect(plan)[["run_id", *outcomes]]
+        found = collect(plan)[["run_id", *outcomes]].drop_duplicates("run_id")
         table = planned.merge(found, on="run_id", how="left")
         table.insert(3, "step", pd.array([pd.NA] * len(table), dtype="Int64"))
 
