@@ -1,7 +1,7 @@
 """The clic_it sensitivity study (experiments/clic_it_*.yaml), shrunk for CI.
 
 The full study (Morris screening of 14 parameters, then Sobol' on the seven the
-screening ranked highest) takes about half an hour; here the same two files run
+screening ranked highest) takes about 45 minutes; here the same two files run
 on the tiny scenario with a handful of sample rows, so that a change that breaks
 the study files, or the pipeline they drive, fails CI.
 """
