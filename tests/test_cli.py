@@ -187,3 +187,32 @@ def test_new_result_files_are_readable_by_others_as_the_umask_allows(tmp_path):
         os.umask(old)
     assert (tmp_path / "shared.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600
+
+
+def test_ctrl_c_ends_an_analysis_with_one_line_and_it_resumes(tmp_path):
+    import signal
+    import time
+
+    folder = tmp_path / "interrupted"
+    command = [LCSIM, "sensitivity", "analysis=morris", "scenario=tiny", "analysis.n=20",
+               "analysis.steps=[6,12]", "replications=3", "n_jobs=1", "sweep.batch_size=5",
+               "analysis.discovery.methods=[]", f"hydra.run.dir={folder}"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    status = folder / "runs" / "status.json"
+    deadline = time.monotonic() + 120
+    while not (status.is_file() and json.loads(status.read_text())["done"] > 0):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == ("lcsim: interrupted; finished runs are kept: "
+                                            "run the same command again to resume")
+    assert json.loads(status.read_text())["state"] == "interrupted"
+    assert not (folder / "indices.csv").exists()
+    done = json.loads(status.read_text())["done"]
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"resuming: {done} run(s) done earlier" in again.stderr
+    assert (folder / "indices.csv").is_file()

@@ -90,4 +90,6 @@ def test_the_study_runs_end_to_end_on_a_tiny_scenario(tmp_path: Path, capsys, st
     page = (folder / "report.html").read_text(encoding="utf-8")
     method = "morris" if study == "clic_it_screening" else "sobol"
     assert f"Experiment {study}: {method} over {len(parameters)} parameter(s)" in page
-    assert "Which conditions keep the Clic-it communities productive?" in page
+    step = "Step 1 of 2: Morris screening of 14 parameters in doubt" if method == "morris" \
+        else "Step 2 of 2: first- and total-order Sobol"
+    assert f"Which conditions keep the Clic-it communities productive? {step}" in page

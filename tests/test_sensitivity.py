@@ -611,3 +611,18 @@ def test_bad_input_ends_with_one_line_before_anything_runs(tmp_path, capsys, ove
 def test_lcsim_run_refuses_the_stand_in(capsys):
     assert main(["run", "model=ishigami"]) == 2
     assert "lcsim sensitivity analysis=ishigami" in capsys.readouterr().err
+
+
+def test_a_changed_rerun_is_refused_before_the_finished_analysis_is_touched(tmp_path,
+                                                                           capsys):
+    folder = tmp_path / "ishigami"
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=8") == 0
+    kept = {name: (folder / name).read_bytes()
+            for name in ("config.yaml", "problem.json", "sample.csv", "indices.csv")}
+    capsys.readouterr()
+    assert sensitivity(folder, *ISHIGAMI, "analysis.n=16") == 2
+    err = capsys.readouterr().err
+    assert (f"lcsim: error: hydra.run.dir={folder} holds a sensitivity analysis with "
+            "another config") in err and "choose a new hydra.run.dir" in err
+    for name, content in kept.items():
+        assert (folder / name).read_bytes() == content, name

@@ -96,6 +96,21 @@ def main(argv: list[str] | None = None) -> int:
     return _launch(rest)
 
 
+def console_main() -> int:
+    """The ``lcsim`` console script: :func:`main`, with Ctrl-C ending in one line.
+
+    An interrupted sweep or analysis keeps its finished batches (status.json
+    says ``interrupted``), so the message says how to resume; exit status 130,
+    as a shell gives a command ended by SIGINT.
+    """
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("lcsim: interrupted; finished runs are kept: run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
+
+
 def check_overrides(overrides: list[str], output: str = "run") -> str | None:
     """Compose and validate the config; return a one-line error or None.
 

@@ -193,8 +193,10 @@ def experiment_question(name: str | None) -> str | None:
         if text.startswith("Question:"):
             words.append(text.removeprefix("Question:").strip())
         elif words:
-            # The question ends at the next "Word:" line or at the first setting.
-            if not line.startswith("#") or text.split(" ", 1)[0].endswith(":"):
+            # The question ends at the next "Word:" heading (a capitalised word,
+            # so "2: Morris" in the text does not end it) or at the first setting.
+            head = text.split(" ", 1)[0]
+            if not line.startswith("#") or (head.endswith(":") and head[:1].isupper()):
                 break
             words.append(text)
     question = " ".join(words)

@@ -227,10 +227,14 @@ def interval_note(config: LcsimConfig) -> str:
                 f"seed), the {settings.conf_level:.0%} interval mean +/- "
                 f"t_{settings.repeats - 1} x SD / sqrt({settings.repeats}) from their "
                 "spread, the same in convergence.csv at every base size")
+    caveat = {
+        "sobol": "; they overstate the scatter of scrambled Sobol' estimates",
+        "fast": "; they are indicative only for FAST",
+        "morris": "; symmetric about mu_star, so their lower end can fall below 0",
+    }.get(settings.method, "")
     return (f"bootstrap: SALib's {settings.conf_level:.0%} intervals from "
-            f"{settings.resamples} resamples of the sample rows (value +/- conf); they "
-            "overstate the scatter of scrambled Sobol' estimates and are indicative only "
-            "for FAST; 'none' where the method gives none")
+            f"{settings.resamples} resamples of the sample rows (value +/- conf)"
+            f"{caveat}; 'none' where the method gives none")
 
 
 def check_stored(analysis: Analysis) -> None:
@@ -247,7 +251,8 @@ def check_stored(analysis: Analysis) -> None:
     identity = json.loads(json.dumps(analysis.plan.identity))
     changes = identity_changes(json.loads(stored.read_text(encoding="utf-8")), identity)
     if changes:
-        raise SweepChangedError(analysis.plan.folder, changes)
+        raise SweepChangedError(analysis.folder, changes, "hydra.run.dir",
+                                "a sensitivity analysis")
 
 
 def run_outputs(analysis: Analysis) -> pd.DataFrame:
@@ -401,7 +406,9 @@ def sensitivity_command(overrides: list[str]) -> int:
         try:
             if simulate:
                 check_launch(analysis.plan, choose_launcher(analysis.plan))
-            else:
+            # Runs of another sample or config are refused before any file of
+            # the finished analysis is written again.
+            if not simulate or (analysis.plan.folder / IDENTITY).is_file():
                 check_stored(analysis)
         except SweepChangedError as error:
             return _error(str(error), error.changes)

@@ -297,8 +297,11 @@ def _parameter(key: str, spec: Mapping[str, Any], known: set[str], section: str,
     integer = spec.get("integer", False)
     if not isinstance(integer, bool):
         raise ConfigError(f"{where}.integer", integer, "true or false")
-    if integer and not (float(low).is_integer() and float(high).is_integer()):
-        raise ConfigError(f"{where}.low", low, "whole-number bounds for an integer parameter")
+    if integer:
+        for name, bound in (("low", low), ("high", high)):
+            if not float(bound).is_integer():
+                raise ConfigError(f"{where}.{name}", bound,
+                                  "a whole number (the parameter is an integer)")
     dist = spec.get("dist", "uniform")
     if dist not in DISTRIBUTIONS:
         raise ConfigError(f"{where}.dist", dist, "one of " + ", ".join(DISTRIBUTIONS))

@@ -50,13 +50,14 @@ RUN_COLUMNS = ["run_id", "point", "replicate", "replicate_seed"]
 class SweepChangedError(ResultsError):
     """An existing sweep directory holds a sweep with another config or design."""
 
-    def __init__(self, folder: Path, changes: list[str]) -> None:
+    def __init__(self, folder: Path, changes: list[str], key: str = "hydra.sweep.dir",
+                 what: str = "a sweep") -> None:
         self.folder = folder
         self.changes = changes
         super().__init__(
-            f"hydra.sweep.dir={folder} holds a sweep with another config "
+            f"{key}={folder} holds {what} with another config "
             f"({len(changes)} change(s)); rerun the same command to resume it, "
-            "or choose a new hydra.sweep.dir"
+            f"or choose a new {key}"
         )
 
 
