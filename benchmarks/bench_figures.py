@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from goals import conclude
+from goals import benchmark_parser, conclude, parse_checked
 
 from lcsim.plotting import plt
 from lcsim.plotting.sweep_figures import plot_sweep_heatmap
@@ -50,11 +50,9 @@ def sweep_table(seed: int = 1) -> pd.DataFrame:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--figures", type=int, default=1000, help="figures to make")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if a goal is missed")
-    args = parser.parse_args(argv)
+    args = parse_checked(parser, argv)
     if args.figures <= WARM_UP:
         parser.error(f"--figures must be more than {WARM_UP}, got {args.figures}")
     return args

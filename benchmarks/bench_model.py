@@ -41,7 +41,7 @@ from pathlib import Path
 import mesa
 import networkx as nx
 import numpy as np
-from goals import check_repeats, conclude
+from goals import benchmark_parser, conclude, parse_checked
 
 from lcsim import compose_config, simulate
 from lcsim.config.schema import LcsimConfig
@@ -343,25 +343,14 @@ def report(m: Measurements) -> list[str]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=5,
-        help="measurements of each kind; the median is reported",
-    )
+    parser = benchmark_parser(__doc__, 5, "measurements of each kind; the median is reported")
     parser.add_argument("--seed", type=int, default=42, help="seed of every run")
     parser.add_argument(
         "--no-write",
         action="store_true",
         help="skip timing the result files and figures",
     )
-    parser.add_argument(
-        "--check", action="store_true", help="exit with status 1 when a goal is missed"
-    )
-    args = parser.parse_args(argv)
-    check_repeats(parser, args)
-    return args
+    return parse_checked(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

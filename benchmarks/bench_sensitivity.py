@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from goals import check_repeats, conclude
+from goals import benchmark_parser, conclude, parse_checked
 
 from lcsim.model.ishigami import analytic_indices
 
@@ -116,14 +116,8 @@ def report(pipelines: list[Pipeline], n: int) -> list[str]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="runs of the command; the median is reported")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 1 when a goal is missed")
-    args = parser.parse_args(argv)
-    check_repeats(parser, args)
-    return args
+    parser = benchmark_parser(__doc__, 1, "runs of the command; the median is reported")
+    return parse_checked(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

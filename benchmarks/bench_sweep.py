@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from goals import check_repeats, conclude
+from goals import benchmark_parser, conclude, parse_checked
 
 from lcsim import compose_config, simulate
 from lcsim.config.validate import validate
@@ -265,16 +265,10 @@ def report(m: Measurements) -> list[str]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="measurements of each timing; the median is reported")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 1 when a goal is missed")
+    parser = benchmark_parser(__doc__, 3, "measurements of each timing; the median is reported")
     parser.add_argument("--memory-child", type=int, metavar="REPLICATIONS",
                         help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    check_repeats(parser, args)
-    return args
+    return parse_checked(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
