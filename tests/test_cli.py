@@ -195,20 +195,23 @@ def test_ctrl_c_ends_an_analysis_with_one_line_and_it_resumes(tmp_path):
 
     folder = tmp_path / "interrupted"
     command = [LCSIM, "sensitivity", "analysis=morris", "scenario=tiny", "analysis.n=20",
-               "analysis.steps=[6,12]", "replications=3", "n_jobs=1", "sweep.batch_size=5",
+               "analysis.steps=[6,12]", "replications=3", "n_jobs=2", "sweep.batch_size=5",
                "analysis.discovery.methods=[]", f"hydra.run.dir={folder}"]
+    # Its own process group, signalled as a whole, as Ctrl-C in a terminal does:
+    # the local workers get SIGINT too.
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, start_new_session=True)
     status = folder / "runs" / "status.json"
     deadline = time.monotonic() + 120
     while not (status.is_file() and json.loads(status.read_text())["done"] > 0):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err, err
-    assert err.strip().splitlines()[-1] == ("lcsim: interrupted; finished runs are kept: "
-                                            "run the same command again to resume")
+    assert err.strip().splitlines()[-1] == (
+        f"lcsim: interrupted; finished runs are kept: run the same command with "
+        f"hydra.run.dir={folder} to resume")
     assert json.loads(status.read_text())["state"] == "interrupted"
     assert not (folder / "indices.csv").exists()
     done = json.loads(status.read_text())["done"]

@@ -121,7 +121,7 @@ def test_stored_runs_are_analysed_again_without_simulating(tmp_path, capsys):
     capsys.readouterr()
     # Another sample is refused with what changed.
     assert sensitivity(folder, *ISHIGAMI, "analysis.n=128", "analysis.simulate=false") == 2
-    assert "holds a sweep with another config" in capsys.readouterr().err
+    assert "holds a sensitivity analysis with another config" in capsys.readouterr().err
 
 
 def test_missing_outputs_stop_the_analysis_with_their_run_ids_and_values(tmp_path,
@@ -626,3 +626,18 @@ def test_a_changed_rerun_is_refused_before_the_finished_analysis_is_touched(tmp_
             "another config") in err and "choose a new hydra.run.dir" in err
     for name, content in kept.items():
         assert (folder / name).read_bytes() == content, name
+
+
+def test_stored_runs_without_an_outcome_are_refused_in_one_line(tmp_path, capsys):
+    folder = tmp_path / "morris"
+    assert sensitivity(folder, *TINY_MORRIS, "analysis.discovery.methods=[]") == 0
+    # Runs stored by an lcsim whose time series had no knowledge_growth column.
+    for path in (folder / "runs" / "batches").glob("*.timeseries.parquet"):
+        pd.read_parquet(path).drop(columns="knowledge_growth").to_parquet(path)
+    capsys.readouterr()
+    assert sensitivity(folder, *TINY_MORRIS, "analysis.discovery.methods=[]",
+                       "analysis.simulate=false") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("lcsim: error: analysis.outcomes=") and (
+        "outcomes the stored runs hold (knowledge_growth is not among them" in err[-1])
+    assert "Traceback" not in "\n".join(err)

@@ -100,14 +100,16 @@ def console_main() -> int:
     """The ``lcsim`` console script: :func:`main`, with Ctrl-C ending in one line.
 
     An interrupted sweep or analysis keeps its finished batches (status.json
-    says ``interrupted``), so the message says how to resume; exit status 130,
+    says ``interrupted``), so the message names the folder override that
+    resumes it; exit status 130,
     as a shell gives a command ended by SIGINT.
     """
+    from lcsim.console import interrupted_line
+
     try:
         return main()
     except KeyboardInterrupt:
-        print("lcsim: interrupted; finished runs are kept: run the same command again "
-              "to resume", file=sys.stderr)
+        print(interrupted_line(), file=sys.stderr)
         return 130
 
 

@@ -14,6 +14,24 @@ from contextlib import contextmanager
 
 LOG_FORMAT = "[%(asctime)s][lcsim][%(levelname)s] - %(message)s"
 
+#: The override that resumes the command running now, once its results folder
+#: is known (``hydra.run.dir=...`` or ``hydra.sweep.dir=...``), for the line
+#: printed when it is interrupted.
+_resume: list[str] = []
+
+
+def resume_with(override: str) -> None:
+    """Note the override that resumes the running command in its own folder."""
+    _resume[:] = [override]
+
+
+def interrupted_line() -> str:
+    """The one line printed when Ctrl-C ends the command."""
+    if not _resume:
+        return "lcsim: interrupted"
+    return (f"lcsim: interrupted; finished runs are kept: run the same command with "
+            f"{_resume[0]} to resume")
+
 
 @contextmanager
 def command_log() -> Iterator[logging.Handler]:

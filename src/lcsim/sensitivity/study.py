@@ -44,12 +44,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from omegaconf import open_dict
 
 from lcsim.config.compose import compose_config
 from lcsim.config.schema import LcsimConfig
 from lcsim.config.validate import validate
-from lcsim.console import command_log
+from lcsim.console import command_log, resume_with
 from lcsim.console import error as _error
 from lcsim.docking import COMMUNITY
 from lcsim.errors import ConfigError, ResultsError
@@ -238,7 +239,10 @@ def interval_note(config: LcsimConfig) -> str:
 
 
 def check_stored(analysis: Analysis) -> None:
-    """Refuse to analyse stored runs of another problem (``analysis.simulate=false``).
+    """Refuse stored runs of another sample or config, before any file is written.
+
+    Called with ``analysis.simulate=false``, and before a rerun that would
+    resume (or find finished) the runs of an existing analysis directory.
 
     Raises:
         ResultsError: No runs are stored in the analysis directory.
@@ -270,11 +274,18 @@ def run_outputs(analysis: Analysis) -> pd.DataFrame:
                            columns=["run_id", "point", "replicate"])
     outcomes = list(problem.outcomes)
     if problem.steps:
+        paths = [path for path in sorted((plan.folder / BATCHES).glob("*.timeseries.parquet"))
+                 if (plan.folder / BATCHES / path.name.replace(
+                     ".timeseries.parquet", ROWS_SUFFIX)).is_file()]
+        if paths:
+            held = pq.read_schema(paths[0]).names
+            if absent := [name for name in outcomes if name not in held]:
+                raise ConfigError("analysis.outcomes", outcomes,
+                                  f"outcomes the stored runs hold ({', '.join(absent)} "
+                                  "is not among them: runs of an older lcsim?)")
         frames = [pd.read_parquet(path, columns=["run_id", "step", *outcomes], filters=[
                       ("community", "==", ALL), ("step", "in", list(problem.steps))])
-                  for path in sorted((plan.folder / BATCHES).glob("*.timeseries.parquet"))
-                  if (plan.folder / BATCHES / path.name.replace(
-                      ".timeseries.parquet", ROWS_SUFFIX)).is_file()]
+                  for path in paths]
         found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
             columns=["run_id", "step", *outcomes])
         # Sample rows that coincide (a Saltelli row AB_i equals A where the
@@ -402,6 +413,7 @@ def sensitivity_command(overrides: list[str]) -> int:
         unusable = check_folder("hydra.run.dir", str(analysis.folder))
         if unusable:
             return _error(unusable)
+        resume_with(f"hydra.run.dir={analysis.folder}")
         simulate = analysis.config.analysis.simulate
         try:
             if simulate:
@@ -448,6 +460,8 @@ def sensitivity_command(overrides: list[str]) -> int:
                                   timings={"runs": time.perf_counter() - started})
         except MissingOutputsError as error:
             return _error(str(error), error.details, status=1)
+        except ConfigError as error:
+            return _error(str(error))
         write_report_logged(analysis.folder, max_pixels=pixels)
     print(f"lcsim: {len(indices)} indices in {analysis.folder / INDICES} "
           f"({interval_note(analysis.config).split(':')[0]} intervals)", file=sys.stderr)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from lcsim.console import command_log
+from lcsim.console import command_log, resume_with
 from lcsim.console import error as _error
 from lcsim.errors import LcsimError
 from lcsim.sweep import adaptive
@@ -308,6 +308,7 @@ def multirun(overrides: list[str]) -> int:
         unusable = check_folder("hydra.sweep.dir", str(plan.folder))
         if unusable:
             return _error(unusable)
+        resume_with(f"hydra.sweep.dir={plan.folder}")
         try:
             check_launch(plan, choose_launcher(plan))
         except LcsimError as error:
